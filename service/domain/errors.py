@@ -1,0 +1,98 @@
+"""Every error Pledger raises on purpose; the API maps each class to one problem+json type.
+
+    DomainError
+    ├── NotFound                    404  (StreamNotFound, EntityNotFound)
+    ├── ValidationFailed            422  a field that names the wrong thing or breaks a rule
+    ├── InvalidParameter            400  a query parameter or body that cannot be parsed
+    ├── AlreadyExists               409  an id that is taken
+    ├── ConcurrencyConflict         409  expected version did not match (412 with If-Match)
+    ├── DuplicateEventId            409  an event id reused with different content
+    └── Unavailable                 503  the database cannot be reached
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base class: `fields` holds the structured facts a problem document reports."""
+
+    title = "Error"
+
+    def __init__(self, detail: str, **fields: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.fields = fields
+
+
+class NotFound(DomainError):
+    title = "Not found"
+
+
+class StreamNotFound(NotFound):
+    title = "Stream not found"
+
+    def __init__(self, stream_id: str) -> None:
+        super().__init__(f"stream {stream_id!r} does not exist", stream_id=stream_id)
+        self.stream_id = stream_id
+
+
+class EntityNotFound(NotFound):
+    title = "Not found"
+
+    def __init__(self, kind: str, entity_id: str, detail: str | None = None) -> None:
+        super().__init__(detail or f"{kind} {entity_id!r} does not exist", kind=kind, id=entity_id)
+
+
+class ValidationFailed(DomainError):
+    title = "Validation failed"
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(detail, field=field)
+        self.field = field
+
+
+class InvalidParameter(DomainError):
+    title = "Invalid parameter"
+
+    def __init__(self, parameter: str, detail: str) -> None:
+        super().__init__(detail, parameter=parameter)
+        self.parameter = parameter
+
+
+class AlreadyExists(DomainError):
+    title = "Already exists"
+
+    def __init__(self, kind: str, entity_id: str) -> None:
+        super().__init__(f"{kind} {entity_id!r} already exists", kind=kind, id=entity_id)
+
+
+class ConcurrencyConflict(DomainError):
+    title = "Version conflict"
+
+    def __init__(self, stream_id: str, expected: int | str, actual: int) -> None:
+        super().__init__(
+            f"stream {stream_id!r}: expected version {expected}, actual version {actual}",
+            stream_id=stream_id,
+            expected_version=expected,
+            actual_version=actual,
+        )
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+class DuplicateEventId(DomainError):
+    title = "Event id reused"
+
+    def __init__(self, event_id: str, stream_id: str) -> None:
+        super().__init__(
+            f"event id {event_id} is already stored in stream {stream_id!r} with different content",
+            event_id=event_id,
+            stream_id=stream_id,
+        )
+
+
+class Unavailable(DomainError):
+    title = "Service unavailable"

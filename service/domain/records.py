@@ -1,0 +1,136 @@
+"""The generic event records that the store writes and reads, and their canonical bytes.
+
+Pure: no I/O. The canonical bytes are what the ledger hashes (docs/canonical-form.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+LEAF_PREFIX = b"\x00"
+
+
+def format_time(value: datetime) -> str:
+    """Render a timestamp the one way the canonical form allows: UTC, microseconds, 'Z'."""
+    if value.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def canonical_json(value: Any) -> bytes:
+    """Sorted keys, no insignificant white space, UTF-8, no NaN or infinities."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def leaf_hash(canonical: bytes) -> bytes:
+    """RFC 6962 leaf hash of an event's canonical bytes."""
+    return hashlib.sha256(LEAF_PREFIX + canonical).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event a caller asks to append; the store assigns version, position and recorded_at."""
+
+    type: str
+    data: dict[str, Any]
+    occurred_at: datetime
+    metadata: dict[str, Any] = field(default_factory=dict)
+    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    def same_content(self, other: RecordedEvent) -> bool:
+        """Whether a stored event is a retry of this one (metadata may differ between retries)."""
+        return (
+            self.type == other.type
+            and canonical_json(self.data) == canonical_json(other.data)
+            and format_time(self.occurred_at) == format_time(other.occurred_at)
+        )
+
+
+def render_canonical(
+    event: NewEvent, *, stream_id: str, version: int, position: int, recorded_at: datetime
+) -> bytes:
+    return canonical_json(
+        {
+            "event_id": str(event.event_id),
+            "stream_id": stream_id,
+            "version": version,
+            "position": position,
+            "type": event.type,
+            "data": event.data,
+            "metadata": event.metadata,
+            "occurred_at": format_time(event.occurred_at),
+            "recorded_at": format_time(recorded_at),
+        }
+    )
+
+
+class RecordedEvent:
+    """A stored event, decoded lazily from its canonical bytes (the only source of its fields)."""
+
+    __slots__ = ("position", "canonical", "__dict__")
+
+    def __init__(self, position: int, canonical: bytes) -> None:
+        self.position = position
+        self.canonical = canonical
+
+    @cached_property
+    def _doc(self) -> dict[str, Any]:
+        doc: dict[str, Any] = json.loads(self.canonical)
+        return doc
+
+    @property
+    def event_id(self) -> uuid.UUID:
+        return uuid.UUID(self._doc["event_id"])
+
+    @property
+    def stream_id(self) -> str:
+        return str(self._doc["stream_id"])
+
+    @property
+    def version(self) -> int:
+        return int(self._doc["version"])
+
+    @property
+    def type(self) -> str:
+        return str(self._doc["type"])
+
+    @property
+    def data(self) -> dict[str, Any]:
+        data: dict[str, Any] = self._doc["data"]
+        return data
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        metadata: dict[str, Any] = self._doc["metadata"]
+        return metadata
+
+    @cached_property
+    def occurred_at(self) -> datetime:
+        return parse_time(self._doc["occurred_at"])
+
+    @cached_property
+    def recorded_at(self) -> datetime:
+        return parse_time(self._doc["recorded_at"])
+
+    @cached_property
+    def leaf_hash(self) -> bytes:
+        return leaf_hash(self.canonical)
+
+    def to_json(self) -> dict[str, Any]:
+        """The event as the API returns it: the canonical document plus its leaf hash."""
+        return {**self._doc, "leaf_hash": self.leaf_hash.hex()}
+
+    def __repr__(self) -> str:
+        return f"RecordedEvent(position={self.position}, stream_id={self.stream_id!r}, type={self.type!r})"

@@ -1,0 +1,193 @@
+"""The compliance rules (docs/compliance-rules.md): a commitment's events folded at (V, K)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from service.domain import events as ev
+from service.domain.events import Schedule, Verdict
+from service.domain.records import RecordedEvent, parse_time
+from service.domain.status import AssessmentView, CommitmentStatus, ConditionView
+
+# Given a commitment id, its verdict at the same (as_of, known_at), or None if it does not exist.
+Linked = Callable[[str], Verdict | None]
+MET: frozenset[str] = frozenset({"fulfilled", "partially_fulfilled"})
+
+
+def latest_key(event: RecordedEvent) -> tuple[datetime, int]:
+    """'Latest' means greatest occurred_at, ties broken by greater position (rule 3)."""
+    return (event.occurred_at, event.position)
+
+
+def corrected_ids(events: Iterable[RecordedEvent], known_at: datetime) -> set[str]:
+    """Event ids named by a correction recorded by known_at (rule 1: by transaction time only)."""
+    return {
+        str(e.data["corrects"])
+        for e in events
+        if e.type == ev.CORRECTION_RECORDED and e.recorded_at <= known_at
+    }
+
+
+def known_events(events: Iterable[RecordedEvent], known_at: datetime) -> list[RecordedEvent]:
+    """Rule 1: recorded by known_at and not corrected by then, in position order."""
+    recorded = sorted((e for e in events if e.recorded_at <= known_at), key=lambda e: e.position)
+    corrected = corrected_ids(recorded, known_at)
+    return [e for e in recorded if str(e.event_id) not in corrected]
+
+
+def commitment_status(
+    events: Sequence[RecordedEvent],
+    as_of: datetime,
+    known_at: datetime,
+    linked: Linked | None = None,
+) -> CommitmentStatus | None:
+    """Rules 1-7 over one commitment stream's events (any order). None: it does not exist at (V, K).
+
+    `linked` answers, for a condition linked to another commitment, that commitment's verdict at
+    the same (as_of, known_at); see `verdict_lookup`. It informs and never changes this verdict.
+    """
+    recorded = [e for e in events if e.recorded_at <= known_at]
+    effective = [e for e in known_events(recorded, known_at) if e.occurred_at <= as_of]
+    made_events = [e for e in effective if e.type == ev.COMMITMENT_MADE]
+    if not made_events:
+        return None
+    made = max(made_events, key=latest_key).data
+    conditions = _conditions(effective, made, linked)
+    assessments = _latest_per_assessor(effective)
+    verdict, decider = _verdict(effective, conditions, assessments)
+    due_by = _due_by(effective, made)
+    return CommitmentStatus(
+        commitment=made["id"],
+        promisor=made["promisor"],
+        promisees=made["promisees"],
+        agreement=made.get("agreement"),
+        as_of=as_of,
+        known_at=known_at,
+        verdict=verdict,
+        decided_by=None if decider is None else str(decider.event_id),
+        disputed=len({a.data["verdict"] for a in assessments}) > 1,
+        schedule=_schedule(verdict, decider, due_by, as_of),
+        due_by=due_by,
+        assessments=[_assessment_view(a) for a in assessments],
+        conditions=conditions,
+        event_count=len(recorded),
+        last_position=max(e.position for e in recorded),
+    )
+
+
+def _due_by(effective: Sequence[RecordedEvent], made: Mapping[str, Any]) -> datetime | None:
+    """Rule 3: the latest effective deadline_changed, else the commitment's own, else none."""
+    changes = [e for e in effective if e.type == ev.DEADLINE_CHANGED]
+    if changes:
+        return parse_time(max(changes, key=latest_key).data["due_by"])
+    return parse_time(made["due_by"]) if "due_by" in made else None
+
+
+def _conditions(
+    effective: Sequence[RecordedEvent], made: Mapping[str, Any], linked: Linked | None
+) -> list[ConditionView]:
+    """Rule 4: the latest effective met/failed/waived naming the condition, else pending."""
+    latest: dict[str, RecordedEvent] = {}
+    for e in effective:
+        if e.type in ev.CONDITION_EVENTS:
+            name = e.data["condition"]
+            if name not in latest or latest_key(e) > latest_key(latest[name]):
+                latest[name] = e
+    views = []
+    for condition in made.get("conditions", []):
+        setter = latest.get(condition["id"])
+        other = condition.get("commitment")
+        views.append(
+            ConditionView(
+                id=condition["id"],
+                text=condition["text"],
+                state="pending" if setter is None else ev.CONDITION_STATE_OF[setter.type],
+                event_id=None if setter is None else str(setter.event_id),
+                commitment=other,
+                commitment_verdict=None if other is None or linked is None else linked(other),
+            )
+        )
+    return views
+
+
+def _latest_per_assessor(effective: Sequence[RecordedEvent]) -> list[RecordedEvent]:
+    latest: dict[str, RecordedEvent] = {}
+    for e in effective:
+        if e.type == ev.ASSESSMENT_RECORDED:
+            who = e.data["assessor"]
+            if who not in latest or latest_key(e) > latest_key(latest[who]):
+                latest[who] = e
+    return [latest[who] for who in sorted(latest)]
+
+
+def _verdict(
+    effective: Sequence[RecordedEvent],
+    conditions: Sequence[ConditionView],
+    assessments: Sequence[RecordedEvent],
+) -> tuple[Verdict, RecordedEvent | None]:
+    """Rule 5, first match wins; also returns the event that gave the verdict, if one did."""
+    closing = [e for e in effective if e.type in ev.CLOSING_EVENTS]
+    if closing:
+        last = max(closing, key=latest_key)
+        return cast(Verdict, last.type), last
+    if any(c.state == "failed" for c in conditions):
+        failed = {c.event_id for c in conditions if c.state == "failed"}
+        return "lapsed", max((e for e in effective if str(e.event_id) in failed), key=latest_key)
+    if assessments:
+        top = max(ev.STRENGTH_RANK[a.data["strength"]] for a in assessments)
+        strongest = [a for a in assessments if ev.STRENGTH_RANK[a.data["strength"]] == top]
+        decider = max(strongest, key=latest_key)
+        return cast(Verdict, decider.data["verdict"]), decider
+    if any(c.state == "pending" for c in conditions):
+        return "pending_condition", None
+    return "not_assessed", None
+
+
+def _schedule(
+    verdict: Verdict, decider: RecordedEvent | None, due_by: datetime | None, as_of: datetime
+) -> Schedule:
+    """Rule 7."""
+    if verdict in ("superseded", "withdrawn", "lapsed"):
+        return "closed"
+    if due_by is None:
+        return "no_deadline"
+    if verdict in MET and decider is not None:
+        met_at = parse_time(decider.data["effective_at"])
+        return "met_on_time" if met_at <= due_by else "met_late"
+    return "overdue" if as_of > due_by else "not_due"
+
+
+def _assessment_view(event: RecordedEvent) -> AssessmentView:
+    data = event.data
+    return AssessmentView(
+        event_id=str(event.event_id),
+        position=event.position,
+        assessor=data["assessor"],
+        verdict=data["verdict"],
+        strength=data["strength"],
+        occurred_at=event.occurred_at,
+        effective_at=parse_time(data["effective_at"]),
+        recorded_at=event.recorded_at,
+        note=data.get("note"),
+        level=data.get("level"),
+        measure_value=data.get("measure_value"),
+        source=data["source"],
+    )
+
+
+def verdict_lookup(
+    streams: Mapping[str, Sequence[RecordedEvent]], as_of: datetime, known_at: datetime
+) -> Linked:
+    """A `linked` callback over the given commitments' events (by commitment id).
+
+    Linked commitments are folded without their own links, so cycles cannot recurse; an id not
+    in `streams` answers None (does not exist), like a commitment without an effective creation.
+    """
+
+    def verdict_of(commitment_id: str) -> Verdict | None:
+        status = commitment_status(streams.get(commitment_id, ()), as_of, known_at)
+        return None if status is None else status.verdict
+
+    return verdict_of

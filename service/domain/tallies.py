@@ -1,0 +1,76 @@
+"""Compliance tallies of a party's or an agreement's commitments, and a commitment's timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from service.domain import events as ev
+from service.domain.compliance import Linked, commitment_status, corrected_ids, latest_key
+from service.domain.records import RecordedEvent
+from service.domain.status import AgreementTally, CommitmentStatus, Tally, TimelineEntry
+
+
+def party_compliance(statuses: Iterable[CommitmentStatus | None]) -> Tally:
+    """Counts per verdict and per schedule, and kept_ratio; None entries (not existing) are skipped.
+
+    kept_ratio = (fulfilled + 0.5 * partially_fulfilled) / (fulfilled + partially_fulfilled +
+    breached), None when that divisor is 0.
+    """
+    verdicts = dict.fromkeys(ev.VERDICTS, 0)
+    schedules = dict.fromkeys(ev.SCHEDULES, 0)
+    for status in statuses:
+        if status is not None:
+            verdicts[status.verdict] += 1
+            schedules[status.schedule] += 1
+    kept, partly = verdicts["fulfilled"], verdicts["partially_fulfilled"]
+    divisor = kept + partly + verdicts["breached"]
+    return Tally(
+        total=sum(verdicts.values()),
+        verdicts=dict(verdicts),
+        schedules=dict(schedules),
+        kept_ratio=None if divisor == 0 else (kept + 0.5 * partly) / divisor,
+    )
+
+
+def agreement_compliance(statuses: Iterable[CommitmentStatus | None]) -> AgreementTally:
+    """An agreement's tally over all its commitments and per promisor (promisor ids sorted)."""
+    present = [s for s in statuses if s is not None]
+    promisors = sorted({s.promisor for s in present})
+    return AgreementTally(
+        overall=party_compliance(present),
+        promisors={p: party_compliance(s for s in present if s.promisor == p) for p in promisors},
+    )
+
+
+def timeline(
+    events: Sequence[RecordedEvent],
+    as_of: datetime,
+    known_at: datetime,
+    linked: Linked | None = None,
+) -> list[TimelineEntry]:
+    """Events known at known_at that occurred by as_of, in valid-time order, each with the status
+    right after it: the fold, as of the event's occurred_at, over the events up to and including
+    it (ordered by occurred_at, then position) and every correction known at known_at. A corrected
+    event is listed, marked, and leaves the status as it was.
+    """
+    recorded = [e for e in events if e.recorded_at <= known_at]
+    corrected = corrected_ids(recorded, known_at)
+    corrections = [e for e in recorded if e.type == ev.CORRECTION_RECORDED]
+    shown = sorted((e for e in recorded if e.occurred_at <= as_of), key=latest_key)
+    entries = []
+    for i, event in enumerate(shown):
+        prefix = shown[: i + 1] + [c for c in corrections if c not in shown[: i + 1]]
+        entries.append(
+            TimelineEntry(
+                position=event.position,
+                event_id=str(event.event_id),
+                type=event.type,
+                occurred_at=event.occurred_at,
+                recorded_at=event.recorded_at,
+                corrected=str(event.event_id) in corrected,
+                data=event.data,
+                status=commitment_status(prefix, event.occurred_at, known_at, linked),
+            )
+        )
+    return entries

@@ -1,0 +1,15 @@
+"""Typed application keys: what the composition root puts in the app for the views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from service.config import Settings
+from service.store.ports import EventStore
+
+SETTINGS = web.AppKey("settings", Settings)
+STORE = web.AppKey("store", EventStore)
+# The asyncpg pool when the store is PostgreSQL (readiness, read models); None for memory.
+POOL: web.AppKey[Any] = web.AppKey("pool")

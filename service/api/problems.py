@@ -1,0 +1,121 @@
+"""RFC 9457 problem+json for every error, through one table; and the per-request log line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from service.api.keys import SETTINGS
+from service.domain import errors
+from service.store.errors import CONNECTION_ERRORS
+
+log = logging.getLogger("pledger.api")
+access_log = logging.getLogger("pledger.access")
+
+PROBLEM_BASE = "https://pledger.dev/problems/"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# The one table: error class -> (HTTP status, stable problem type). First match wins.
+STATUS_TABLE: list[tuple[type[errors.DomainError], int, str]] = [
+    (errors.StreamNotFound, 404, "stream-not-found"),
+    (errors.NotFound, 404, "not-found"),
+    (errors.InvalidParameter, 400, "invalid-parameter"),
+    (errors.ValidationFailed, 422, "validation-failed"),
+    (errors.AlreadyExists, 409, "already-exists"),
+    (errors.ConcurrencyConflict, 409, "version-conflict"),
+    (errors.DuplicateEventId, 409, "event-id-reused"),
+    (errors.Unavailable, 503, "unavailable"),
+]
+
+HTTP_TYPES = {
+    400: "bad-request",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    412: "precondition-failed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+}
+
+
+def problem(status: int, type_: str, title: str, detail: str, **extra: Any) -> web.Response:
+    body = {"type": PROBLEM_BASE + type_, "title": title, "status": status, "detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return web.Response(
+        status=status,
+        text=json.dumps(body, default=str),
+        content_type="application/problem+json",
+    )
+
+
+def domain_problem(error: errors.DomainError, request: web.Request) -> web.Response:
+    for cls, status, type_ in STATUS_TABLE:
+        if isinstance(error, cls):
+            if isinstance(error, errors.ConcurrencyConflict) and request.get("if_match"):
+                status, type_ = 412, "precondition-failed"
+            return problem(
+                status, type_, error.title, error.detail, instance=request.path, **error.fields
+            )
+    return problem(400, "bad-request", error.title, error.detail, instance=request.path)
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except errors.DomainError as e:
+        return domain_problem(e, request)
+    except web.HTTPException as e:
+        if e.status < 400:
+            raise
+        type_ = HTTP_TYPES.get(e.status, "http-error")
+        detail = e.text if e.text and not e.text.startswith(f"{e.status}:") else e.reason
+        if e.status == 413:
+            limit = request.app[SETTINGS].max_body_bytes
+            detail = f"the request body is larger than the limit of {limit} bytes"
+        response = problem(e.status, type_, e.reason, detail, instance=request.path)
+        for name in ("Allow",):
+            if name in e.headers:
+                response.headers[name] = e.headers[name]
+        return response
+    except CONNECTION_ERRORS as e:
+        log.warning("database unavailable: %s", e)
+        return problem(503, "unavailable", "Service unavailable", "the database cannot be reached")
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem(
+            500, "internal", "Internal error", "an unexpected error occurred; it was logged"
+        )
+
+
+@web.middleware
+async def request_log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    request["request_id"] = request_id
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        if not response.prepared:
+            response.headers["X-Request-Id"] = request_id
+        return response
+    finally:
+        if request.app[SETTINGS].access_log:
+            access_log.info(
+                json.dumps(
+                    {
+                        "method": request.method,
+                        "path": request.path,
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "request_id": request_id,
+                    }
+                )
+            )

@@ -1,0 +1,71 @@
+"""Composition root: the only place that wires PostgreSQL into the API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from aiohttp import web
+
+from service.api.keys import POOL, SETTINGS, STORE
+from service.api.problems import problem_middleware, request_log_middleware
+from service.api.routes import setup_routes
+from service.config import Settings
+from service.store.database import create_pool
+from service.store.ports import EventStore
+from service.store.postgres import PostgresStore
+
+log = logging.getLogger(__name__)
+
+# Background parts (projector, tree builder, ...) register here: each is a cleanup_ctx
+# function that starts after the store is open and stops before it closes.
+Background = Callable[[web.Application], AsyncIterator[None]]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: EventStore | None = None,
+    pool: Any = None,
+    background: tuple[Background, ...] = (),
+) -> web.Application:
+    """Build the app. With no store, it opens a pool on settings.database_url at start-up."""
+    app = web.Application(
+        middlewares=[request_log_middleware, problem_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[SETTINGS] = settings
+    if store is None:
+        app.cleanup_ctx.append(_postgres_store)
+    else:
+        app[STORE] = store
+        app[POOL] = pool if pool is not None else getattr(store, "pool", None)
+    for part in background:
+        app.cleanup_ctx.append(part)
+    setup_routes(app)
+    return app
+
+
+async def _postgres_store(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if not settings.database_url:
+        raise RuntimeError("create_app needs settings.database_url or a store")
+    pool = await create_pool(
+        settings.database_url,
+        role=settings.db_role,
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        timeout=settings.db_timeout_seconds,
+    )
+    store = PostgresStore(
+        pool,
+        settings.database_url,
+        batch_max=settings.append_batch_max,
+        poll_interval=settings.poll_interval_seconds,
+    )
+    app[POOL] = pool
+    app[STORE] = store
+    yield
+    await store.close()
+    await pool.close()

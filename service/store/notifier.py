@@ -1,0 +1,76 @@
+"""One LISTEN connection per store that wakes every subscriber; polling covers lost notices."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+
+class Notifier:
+    """Wakes waiters on NOTIFY, on a local append, or after `poll_interval` at the latest.
+
+    The listener connection is (re)opened in the background; while it is down, waiters still
+    wake every poll interval, so a dropped connection delays delivery but never stops it.
+    """
+
+    def __init__(self, dsn: str | None, channel: str, *, poll_interval: float = 1.0) -> None:
+        self._dsn = dsn
+        self._channel = channel
+        self._poll_interval = poll_interval
+        self._event = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.connected = asyncio.Event()
+
+    def waiter(self) -> asyncio.Event:
+        """Take this before reading; waiting on it afterwards cannot miss a wake in between."""
+        self._ensure_listening()
+        return self._event
+
+    def wake(self, *_: Any) -> None:
+        event, self._event = self._event, asyncio.Event()
+        event.set()
+
+    async def wait(self, waiter: asyncio.Event) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(waiter.wait(), self._poll_interval)
+
+    def _ensure_listening(self) -> None:
+        if self._dsn and (self._task is None or self._task.done()):
+            self._task = asyncio.create_task(self._listen(), name="pledger-listener")
+
+    async def _listen(self) -> None:
+        delay = 0.1
+        while True:
+            try:
+                conn = await asyncpg.connect(self._dsn, timeout=5)
+            except (OSError, asyncpg.PostgresError, TimeoutError) as e:
+                log.warning("listener cannot connect, retrying in %.1fs: %s", delay, e)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            delay = 0.1
+            lost = asyncio.Event()
+            try:
+                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
+                await conn.add_listener(self._channel, self.wake)
+                self.connected.set()
+                self.wake()  # anything committed while we were not listening
+                await lost.wait()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+                log.warning("listener connection lost: %s", e)
+            finally:
+                self.connected.clear()
+                if not conn.is_closed():
+                    conn.terminate()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

@@ -1,0 +1,48 @@
+"""Checks every store applies to an append before it reaches the writer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from service.domain.errors import ValidationFailed
+from service.domain.records import NewEvent, canonical_json
+from service.store.ports import ExpectedVersion
+
+STREAM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$")
+EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
+NAMED_EXPECTATIONS = ("no_stream", "stream_exists", "any")
+
+
+def validate_append(
+    stream_id: str, events: Sequence[NewEvent], expected_version: ExpectedVersion
+) -> None:
+    if not STREAM_ID.match(stream_id):
+        raise ValidationFailed("stream_id", f"invalid stream id {stream_id!r}")
+    if isinstance(expected_version, bool) or not (
+        (isinstance(expected_version, int) and expected_version >= 0)
+        or expected_version in NAMED_EXPECTATIONS
+    ):
+        raise ValidationFailed("expected_version", f"invalid expected version {expected_version!r}")
+    if not events:
+        raise ValidationFailed("events", "an append needs at least one event")
+    if len({e.event_id for e in events}) != len(events):
+        raise ValidationFailed("event_id", "the same event id appears twice in one append")
+    for event in events:
+        _validate_event(event)
+
+
+def _validate_event(event: NewEvent) -> None:
+    if not EVENT_TYPE.match(event.type):
+        raise ValidationFailed("type", f"invalid event type {event.type!r} (snake_case)")
+    if event.occurred_at.tzinfo is None:
+        raise ValidationFailed("occurred_at", "occurred_at must be timezone-aware")
+    for name, value in (("data", event.data), ("metadata", event.metadata)):
+        if not isinstance(value, dict):
+            raise ValidationFailed(name, f"{name} must be a JSON object")
+        try:
+            rendered = canonical_json(value)
+        except (TypeError, ValueError) as e:
+            raise ValidationFailed(name, f"{name} is not plain JSON: {e}") from e
+        if b"\\u0000" in rendered:
+            raise ValidationFailed(name, f"{name} contains a NUL character, which is not stored")

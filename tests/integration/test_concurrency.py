@@ -1,0 +1,100 @@
+"""What only a real PostgreSQL can answer: racing writers and readers of the global log."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import asyncpg
+
+from service.domain.errors import ConcurrencyConflict
+from service.store.postgres import PostgresStore
+from tests.support import new_event, unique
+
+
+def separate_writers(pool: asyncpg.Pool, dsn: str, n: int) -> list[PostgresStore]:
+    """Stores with their own writer task each: their appends race as separate transactions,
+    as they would from separate processes, instead of being grouped into one batch."""
+    return [PostgresStore(pool, dsn) for _ in range(n)]
+
+
+async def test_sixteen_racing_appenders_one_wins(pg_pool, database_url) -> None:
+    stream = unique()
+    stores = separate_writers(pg_pool, database_url, 16)
+    await stores[0].append(stream, [new_event()], "no_stream")
+    results = await asyncio.gather(
+        *(s.append(stream, [new_event(), new_event()], 1) for s in stores), return_exceptions=True
+    )
+    winners = [r for r in results if not isinstance(r, BaseException)]
+    losers = [r for r in results if isinstance(r, BaseException)]
+    assert len(winners) == 1
+    assert len(losers) == 15
+    assert all(isinstance(e, ConcurrencyConflict) and e.actual == 3 for e in losers)
+    events = await stores[0].read_stream(stream)
+    assert [e.version for e in events] == [1, 2, 3]
+
+
+async def test_sixteen_racing_appenders_in_one_process_one_wins(pg_store) -> None:
+    stream = unique()
+    await pg_store.append(stream, [new_event()], "no_stream")
+    results = await asyncio.gather(
+        *(pg_store.append(stream, [new_event()], 1) for _ in range(16)), return_exceptions=True
+    )
+    assert sum(not isinstance(r, BaseException) for r in results) == 1
+    assert all(isinstance(r, ConcurrencyConflict) for r in results if isinstance(r, BaseException))
+    assert [e.version for e in await pg_store.read_stream(stream)] == [1, 2]
+
+
+async def _follow_subscriber(
+    store: PostgresStore, after: int, until: asyncio.Event, out: list[int]
+) -> None:
+    async for event in store.subscribe(after, page=97):
+        out.append(event.position)
+        if until.is_set() and event.position >= await store.head_position():
+            return
+
+
+async def _follow_pages(
+    store: PostgresStore, after: int, until: asyncio.Event, out: list[int]
+) -> None:
+    position = after
+    while True:
+        page = await store.read_all(position, limit=37)
+        out.extend(e.position for e in page)
+        if page:
+            position = page[-1].position
+        elif until.is_set() and position >= await store.head_position():
+            return
+        else:
+            await asyncio.sleep(0)
+
+
+async def test_readers_never_skip_or_repeat_under_concurrent_writers(pg_pool, database_url) -> None:
+    reader = PostgresStore(pg_pool, database_url, poll_interval=0.05)
+    head = await reader.head_position()
+    done = asyncio.Event()
+    seen_live: list[int] = []
+    seen_paged: list[int] = []
+    followers = [
+        asyncio.create_task(_follow_subscriber(reader, head, done, seen_live)),
+        asyncio.create_task(_follow_pages(reader, head, done, seen_paged)),
+    ]
+    writers = separate_writers(pg_pool, database_url, 8)
+    rng = random.Random(7)
+
+    async def write(store: PostgresStore) -> int:
+        stream, count = unique(), 0
+        for _ in range(250):
+            n = rng.randint(1, 3)
+            await store.append(stream, [new_event() for _ in range(n)], "any")
+            count += n
+        return count
+
+    written = sum(await asyncio.gather(*(write(w) for w in writers)))
+    done.set()
+    await asyncio.wait_for(asyncio.gather(*followers), 60)
+    await reader.close()
+    expected = list(range(head + 1, head + written + 1))
+    assert written >= 2000
+    assert seen_live == expected
+    assert seen_paged == expected

@@ -1,0 +1,63 @@
+"""The ledger's background part for `pledger serve`: the tree builder and the checkpointer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from service.api.keys import POOL, STORE
+from service.config import Settings
+from service.ledger.builder import run_builder
+from service.ledger.checkpointer import run_checkpointer
+from service.ledger.signing import origin, signing_key
+from service.ledger.tree_store import TreeStore
+
+log = logging.getLogger(__name__)
+
+
+def ledger_background(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Read the signing key now, so that a bad PLEDGER_SIGNING_KEY stops start-up at once."""
+    key = signing_key(settings)
+    if key is None:
+        log.warning("PLEDGER_SIGNING_KEY is not set: the tree is kept, no checkpoint is signed")
+    else:
+        log.info("signing checkpoints for %s with key %s", origin(settings, key), key.verifier)
+
+    async def ledger(app: web.Application) -> AsyncIterator[None]:
+        if app[POOL] is None:
+            log.warning("the ledger needs PostgreSQL; not running it")
+            yield
+            return
+        tree = TreeStore(app[POOL])
+        tasks = [
+            asyncio.create_task(
+                run_builder(
+                    app[STORE],
+                    tree,
+                    batch_size=settings.ledger_batch_size,
+                    idle_seconds=settings.poll_interval_seconds,
+                ),
+                name="pledger-tree-builder",
+            )
+        ]
+        if key is not None:
+            runner = run_checkpointer(
+                tree,
+                key,
+                origin(settings, key),
+                every_events=settings.checkpoint_every_events,
+                every_seconds=settings.checkpoint_every_seconds,
+            )
+            tasks.append(asyncio.create_task(runner, name="pledger-checkpointer"))
+        yield
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return ledger

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.api import health, openapi, sse, streams
+from service.api import health, ledger, openapi, sse, streams
 
 
 def setup_routes(app: web.Application) -> None:
@@ -15,3 +15,9 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/v1/streams/{stream_id}", streams.get_stream)
     app.router.add_get("/v1/events", streams.get_events)
     app.router.add_get("/v1/events/live", sse.live_events)
+    # The verifiable ledger (docs/ledger.md)
+    app.router.add_get("/v1/events/{position}/proof", ledger.get_inclusion_proof)
+    app.router.add_get("/v1/ledger/checkpoint", ledger.get_checkpoint)
+    app.router.add_get("/v1/ledger/checkpoints", ledger.list_checkpoints)
+    app.router.add_get("/v1/ledger/key", ledger.get_key)
+    app.router.add_get("/v1/ledger/consistency", ledger.get_consistency_proof)

@@ -13,3 +13,8 @@ SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", EventStore)
 # The asyncpg pool when the store is PostgreSQL (readiness, read models); None for memory.
 POOL: web.AppKey[Any] = web.AppKey("pool")
+
+# Per-request storage.
+REQUEST_ID = web.RequestKey("request_id", str)
+# Set by a view that was given If-Match, so a version conflict answers 412 instead of 409.
+IF_MATCH = web.RequestKey("if_match", bool)

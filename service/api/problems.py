@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from service.api.keys import SETTINGS
+from service.api.keys import IF_MATCH, REQUEST_ID, SETTINGS
 from service.domain import errors
 from service.store.errors import CONNECTION_ERRORS
 
@@ -57,7 +57,7 @@ def problem(status: int, type_: str, title: str, detail: str, **extra: Any) -> w
 def domain_problem(error: errors.DomainError, request: web.Request) -> web.Response:
     for cls, status, type_ in STATUS_TABLE:
         if isinstance(error, cls):
-            if isinstance(error, errors.ConcurrencyConflict) and request.get("if_match"):
+            if isinstance(error, errors.ConcurrencyConflict) and request.get(IF_MATCH):
                 status, type_ = 412, "precondition-failed"
             return problem(
                 status, type_, error.title, error.detail, instance=request.path, **error.fields
@@ -97,7 +97,7 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
 @web.middleware
 async def request_log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
-    request["request_id"] = request_id
+    request[REQUEST_ID] = request_id
     started = time.perf_counter()
     status = 500
     try:

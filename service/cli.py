@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from service.config import ConfigError, Settings, load_settings
+from service.ledger import cli as ledger_cli
 from service.store.database import (
     EMBEDDED_DATABASE,
     ensure_database,
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Other modules add their subcommands here: each takes the subparsers object.
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+EXTRA_COMMANDS.append(ledger_cli.register)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,183 @@
+"""`pledger audit`: the outside auditor's check of a running server, over HTTP only.
+
+Shares nothing with the server's tree code: just the pure verification functions (proofs.py,
+checkpoint.py) and the canonical form (records.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from service.domain.records import canonical_json, leaf_hash
+from service.ledger.checkpoint import Checkpoint, NoteError, VerifierKey, open_checkpoint
+from service.ledger.proofs import ProofError, verify_consistency, verify_inclusion
+
+CONCURRENCY = 16
+PAGE = 1000
+
+
+class AuditFailure(Exception):
+    """What the audit found wrong; the message names it."""
+
+
+@dataclass
+class AuditResult:
+    trusted: Checkpoint | None
+    latest: Checkpoint
+    checked_events: int
+
+
+def load_state(path: Path, key: VerifierKey) -> tuple[Checkpoint | None, str | None]:
+    """The trusted checkpoint in the state file (re-verified with the key), if there is one."""
+    if not path.exists():
+        return None, None
+    note = json.loads(path.read_text(encoding="utf-8"))["checkpoint"]
+    try:
+        return open_checkpoint(note, key), note
+    except NoteError as e:
+        raise AuditFailure(f"the trusted checkpoint in {path} does not verify: {e}") from None
+
+
+def save_state(path: Path, url: str, head: Checkpoint, note: str) -> None:
+    """Write the new trusted checkpoint atomically (a crash leaves the old one)."""
+    body = {
+        "url": url,
+        "origin": head.origin,
+        "tree_size": head.tree_size,
+        "root_hash": head.root_hash.hex(),
+        "checkpoint": note,
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def recompute_leaf(event: dict[str, Any]) -> bytes:
+    """The leaf hash an outsider computes from the API's JSON: drop leaf_hash, re-canonicalise."""
+    doc = {k: v for k, v in event.items() if k != "leaf_hash"}
+    return leaf_hash(canonical_json(doc))
+
+
+class Auditor:
+    def __init__(self, session: aiohttp.ClientSession, url: str, key: VerifierKey) -> None:
+        self._http, self._url, self._key = session, url.rstrip("/"), key
+
+    async def _get(self, path: str, **params: int) -> Any:
+        async with self._http.get(self._url + path, params=params) as response:
+            body = await response.json(content_type=None)
+            if response.status != 200:
+                detail = body.get("detail") if isinstance(body, dict) else body
+                raise AuditFailure(f"GET {path} {params or ''}: {response.status} {detail}")
+            return body
+
+    async def latest(self) -> tuple[Checkpoint, str]:
+        note = (await self._get("/v1/ledger/checkpoint"))["checkpoint"]
+        try:
+            return open_checkpoint(note, self._key), note
+        except NoteError as e:
+            raise AuditFailure(f"the server's latest checkpoint does not verify: {e}") from None
+
+    async def check_consistency(self, old: Checkpoint, new: Checkpoint) -> None:
+        if new.origin != old.origin:
+            raise AuditFailure(f"origin changed from {old.origin!r} to {new.origin!r}")
+        if new.tree_size < old.tree_size:
+            raise AuditFailure(
+                f"the log shrank from {old.tree_size} to {new.tree_size} events (a rollback?)"
+            )
+        proof: list[bytes] = []
+        if new.tree_size > old.tree_size:
+            body = await self._get(
+                "/v1/ledger/consistency", first=old.tree_size, second=new.tree_size
+            )
+            proof = [bytes.fromhex(h) for h in body["proof"]]
+        try:
+            verify_consistency(old.tree_size, new.tree_size, old.root_hash, new.root_hash, proof)
+        except ProofError as e:
+            raise AuditFailure(
+                f"checkpoint {new.tree_size} is not an extension of trusted checkpoint"
+                f" {old.tree_size}: {e}"
+            ) from None
+
+    async def events(self, positions: list[int]) -> dict[int, dict[str, Any]]:
+        """The events at the given positions, read in pages of the global log."""
+        found: dict[int, dict[str, Any]] = {}
+        wanted = sorted(set(positions))
+        i = 0
+        while i < len(wanted):
+            body = await self._get("/v1/events", after=wanted[i] - 1, limit=PAGE)
+            for event in body["events"]:
+                found[int(event["position"])] = event
+            if not body["events"]:
+                break
+            last = int(body["events"][-1]["position"])
+            while i < len(wanted) and wanted[i] <= last:
+                i += 1
+        return found
+
+    async def check_inclusion(
+        self, head: Checkpoint, position: int, event: dict[str, Any] | None
+    ) -> None:
+        if event is None:
+            raise AuditFailure(f"event {position} is in checkpoint {head.tree_size} but not served")
+        body = await self._get(f"/v1/events/{position}/proof", tree_size=head.tree_size)
+        path = [bytes.fromhex(h) for h in body["audit_path"]]
+        try:
+            verify_inclusion(
+                position - 1, head.tree_size, recompute_leaf(event), path, head.root_hash
+            )
+        except ProofError as e:
+            stream, version = event.get("stream_id"), event.get("version")
+            raise AuditFailure(
+                f"event {position} (stream {stream}, version {version})"
+                f" is not what checkpoint {head.tree_size} signed: {e}"
+            ) from None
+
+
+def positions_to_check(trusted_size: int, latest_size: int, sample: int | None) -> list[int]:
+    """Every event since the trusted size; or a random sample over the whole log."""
+    if sample is None:
+        return list(range(trusted_size + 1, latest_size + 1))
+    if sample >= latest_size:
+        return list(range(1, latest_size + 1))
+    return sorted(random.SystemRandom().sample(range(1, latest_size + 1), sample))
+
+
+async def _gather_bounded(jobs: Iterable[Any]) -> None:
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def run(job: Any) -> None:
+        async with gate:
+            await job
+
+    tasks = [asyncio.ensure_future(run(j)) for j in jobs]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+async def audit(url: str, key: VerifierKey, state: Path, sample: int | None = None) -> AuditResult:
+    """Check the server against the trusted state, then trust its latest checkpoint."""
+    trusted, _ = load_state(state, key)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        auditor = Auditor(session, url, key)
+        latest, note = await auditor.latest()
+        if trusted is not None:
+            await auditor.check_consistency(trusted, latest)
+        positions = positions_to_check(
+            trusted.tree_size if trusted else 0, latest.tree_size, sample
+        )
+        events = await auditor.events(positions)
+        await _gather_bounded(auditor.check_inclusion(latest, p, events.get(p)) for p in positions)
+    save_state(state, url, latest, note)
+    return AuditResult(trusted, latest, len(positions))

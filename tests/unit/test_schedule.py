@@ -45,7 +45,8 @@ def test_met_on_time_uses_effective_at_not_occurred_at() -> None:
 
 def test_met_on_time_up_to_the_last_microsecond_of_a_bare_due_date() -> None:
     on_time, late = due(), due()
-    on_time.assess("a", "fulfilled", "reported", "2021-05-03", effective_at="2021-05-01T23:59:59Z")
+    last_instant = "2021-05-01T23:59:59.999999Z"
+    on_time.assess("a", "fulfilled", "reported", "2021-05-03", effective_at=last_instant)
     late.assess("a", "fulfilled", "reported", "2021-05-03", effective_at="2021-05-02")
     assert on_time.must().schedule == "met_on_time"
     assert late.must().schedule == "met_late"

@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -151,19 +150,19 @@ def positions_to_check(trusted_size: int, latest_size: int, sample: int | None) 
     return sorted(random.SystemRandom().sample(range(1, latest_size + 1), sample))
 
 
-async def _gather_bounded(jobs: Iterable[Any]) -> None:
-    gate = asyncio.Semaphore(CONCURRENCY)
-
-    async def run(job: Any) -> None:
-        async with gate:
-            await job
-
-    tasks = [asyncio.ensure_future(run(j)) for j in jobs]
-    try:
-        await asyncio.gather(*tasks)
-    finally:
-        for task in tasks:
-            task.cancel()
+async def _check_all(
+    auditor: Auditor, head: Checkpoint, positions: list[int], events: dict[int, dict[str, Any]]
+) -> None:
+    """Inclusion proofs, CONCURRENCY at a time; the first failure (in log order) is raised."""
+    for start in range(0, len(positions), CONCURRENCY):
+        chunk = positions[start : start + CONCURRENCY]
+        results = await asyncio.gather(
+            *(auditor.check_inclusion(head, p, events.get(p)) for p in chunk),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
 
 async def audit(url: str, key: VerifierKey, state: Path, sample: int | None = None) -> AuditResult:
@@ -178,6 +177,6 @@ async def audit(url: str, key: VerifierKey, state: Path, sample: int | None = No
             trusted.tree_size if trusted else 0, latest.tree_size, sample
         )
         events = await auditor.events(positions)
-        await _gather_bounded(auditor.check_inclusion(latest, p, events.get(p)) for p in positions)
+        await _check_all(auditor, latest, positions, events)
     save_state(state, url, latest, note)
     return AuditResult(trusted, latest, len(positions))

@@ -124,6 +124,8 @@ def test_the_taliban_pledges_and_austins() -> None:
     assert talks and (talks.verdict, talks.schedule) == ("stalled", "no_deadline")
     assert austin and (austin.verdict, austin.schedule) == ("fulfilled", "no_deadline")
     assert status("austin-no-unilateral-withdrawal", "2021-02-17") is None
+    quiet = status("taliban-stop-attacks", "2021-02-01")
+    assert quiet and (quiet.verdict, quiet.disputed) == ("not_assessed", False)
 
 
 def test_tallies_of_the_doha_agreement_and_the_taliban() -> None:
@@ -134,3 +136,26 @@ def test_tallies_of_the_doha_agreement_and_the_taliban() -> None:
     doha = agreement_compliance(s for s in statuses if s and s.agreement == "doha-2020")
     assert doha.promisors["united-states"].verdicts["in_progress"] == 1
     assert doha.overall.total == 4
+
+
+def test_a_correction_of_natos_report_acts_from_when_it_is_known() -> None:
+    events = streams()["allied-withdrawal"]
+    nato = next(e for e in events if e.data.get("assessor") == "nato")
+    correction = record_evidence(
+        "allied-withdrawal",
+        events,
+        parse_body(
+            EVIDENCE,
+            {"type": "correction_recorded", "corrects": str(nato.event_id), "reason": "x"},
+        ),
+        now=end("2021-03-10") - timedelta(days=1),
+    )
+    corrected = [*events, _record("allied-withdrawal", correction, len(events) + 1, 999)]
+
+    def verdict(known_at: str) -> str | None:
+        found = commitment_status(corrected, end("2021-02-19"), end(known_at))
+        return found.verdict if found else None
+
+    assert verdict("2021-03-09") == "in_progress"
+    assert verdict("2021-03-10") == "pending_condition"
+    assert verdict(FAR) == "pending_condition"

@@ -63,6 +63,8 @@ def commitment_status(
         promisor=made["promisor"],
         promisees=made["promisees"],
         agreement=made.get("agreement"),
+        text=made["text"],
+        made_at=parse_time(made["made_at"]),
         as_of=as_of,
         known_at=known_at,
         verdict=verdict,

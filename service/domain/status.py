@@ -56,6 +56,8 @@ class CommitmentStatus(View):
     promisor: str
     promisees: list[str]
     agreement: str | None
+    text: str
+    made_at: Time
     as_of: Time
     known_at: Time
     verdict: Verdict

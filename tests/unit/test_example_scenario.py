@@ -64,11 +64,12 @@ def test_every_body_validates_and_every_reference_resolves() -> None:
     scenario = load()
     known = {("party", p["id"]) for p in parse_all(PARTY, scenario["parties"])}
     known |= {("agreement", a.id) for a in parse_all(AGREEMENT, scenario["agreements"])}
-    known |= {("commitment", c.id) for c in parse_all(COMMITMENT, scenario["commitments"])}
+
     for a in parse_all(AGREEMENT, scenario["agreements"]):
         assert {("party", r.id) for r in references(a)} <= known
-    for c in parse_all(COMMITMENT, scenario["commitments"]):
+    for c in parse_all(COMMITMENT, scenario["commitments"]):  # in order: links point backwards
         assert {(r.kind, r.id) for r in references(c)} <= known
+        known.add(("commitment", c.id))
     bodies = [{k: v for k, v in e.items() if k != "commitment"} for e in scenario["events"]]
     for e in parse_all(EVIDENCE, bodies):
         assert {(r.kind, r.id) for r in references(e)} <= known

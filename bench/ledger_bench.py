@@ -108,7 +108,7 @@ async def verify_rate(args: argparse.Namespace) -> None:
                 )
 
         await asyncio.gather(*(writer(calls // 4) for _ in range(4)))
-        while await build_once(store, tree, 10_000):
+        while await build_once(tree, 10_000):
             pass
         await checkpoint_once(tree, KEY, KEY.name, every_events=1, every_seconds=1)
         async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):

@@ -7,45 +7,38 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 
-from service.domain.records import RecordedEvent, leaf_hash
 from service.ledger.tree_store import TreeStore
 from service.store.ports import EventStore
 
 log = logging.getLogger(__name__)
 
 
-def contiguous_leaves(size: int, events: Sequence[RecordedEvent]) -> list[bytes]:
-    """Leaf hashes of the events at positions size+1, size+2, ...; stops at the first gap."""
-    leaves = []
-    for expected, event in enumerate(events, start=size + 1):
-        if event.position != expected:
-            log.warning("log gap: expected position %d, read %d", expected, event.position)
-            break
-        leaves.append(leaf_hash(event.canonical))
-    return leaves
-
-
-async def build_once(store: EventStore, tree: TreeStore, batch_size: int) -> int:
+async def build_once(tree: TreeStore, batch_size: int) -> int:
     """Add up to one batch of new events to the tree; the number of leaves added."""
-    size = await tree.size()
-    leaves = contiguous_leaves(size, await store.read_all(size, batch_size))
-    if leaves and await tree.extend(size, leaves):
-        return len(leaves)
-    return 0
+    return await tree.extend_from_log(batch_size)
 
 
 async def run_builder(
-    store: EventStore, tree: TreeStore, *, batch_size: int, idle_seconds: float
+    store: EventStore,
+    tree: TreeStore,
+    *,
+    batch_size: int,
+    idle_seconds: float,
+    settle_seconds: float = 0.05,
 ) -> None:
-    """Forever: catch up in batches, then wait for news; a database outage is logged and retried."""
+    """Forever: catch up in batches, then wait for news; a database outage is logged and retried.
+
+    After a wake-up it lets `settle_seconds` pass before reading, so that under a stream of
+    small appends it makes a few large batches rather than one transaction per commit: the
+    appenders then keep the database to themselves (see docs/ledger.md, figures).
+    """
     notifier = getattr(store, "notifier", None)  # PostgresStore wakes us on each commit
     delay = idle_seconds
     while True:
         waiter = notifier.waiter() if notifier else None
         try:
-            added = await build_once(store, tree, batch_size)
+            added = await build_once(tree, batch_size)
             delay = idle_seconds
         except asyncio.CancelledError:
             raise
@@ -60,3 +53,4 @@ async def run_builder(
             await notifier.wait(waiter)
         else:
             await asyncio.sleep(idle_seconds)
+        await asyncio.sleep(settle_seconds)

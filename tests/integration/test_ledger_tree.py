@@ -16,7 +16,7 @@ from tests.support import new_event, unique
 
 
 async def _catch_up(store: PostgresStore, tree: TreeStore) -> int:
-    while await build_once(store, tree, batch_size=7):
+    while await build_once(tree, batch_size=7):
         pass
     return await tree.size()
 

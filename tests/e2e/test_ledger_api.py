@@ -126,3 +126,15 @@ async def test_without_a_key_nothing_is_signed_and_the_api_says_why(
     assert "PLEDGER_SIGNING_KEY" in missing["detail"]
     off = await _json(client, "/v1/ledger/key", 503)
     assert "PLEDGER_SIGNING_KEY" in off["detail"]
+
+
+async def test_the_openapi_document_lists_every_ledger_endpoint(client: Any) -> None:
+    paths = (await _json(client, "/v1/openapi.json"))["paths"]
+    for path in (
+        "/v1/ledger/checkpoint",
+        "/v1/ledger/checkpoints",
+        "/v1/ledger/key",
+        "/v1/events/{position}/proof",
+        "/v1/ledger/consistency",
+    ):
+        assert "get" in paths[path], path

@@ -20,11 +20,15 @@ def format_time(value: datetime) -> str:
     """Render a timestamp the one way the canonical form allows: UTC, microseconds, 'Z'."""
     if value.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    v = value.astimezone(UTC)
+    return (
+        f"{v.year:04d}-{v.month:02d}-{v.day:02d}T"
+        f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}Z"
+    )
 
 
 def parse_time(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)
 
 
 def canonical_json(value: Any) -> bytes:
@@ -58,22 +62,38 @@ class NewEvent:
         )
 
 
+def canonical_parts(event: NewEvent, *, stream_id: str) -> tuple[str, str]:
+    """The canonical document split around the values only the store knows.
+
+    Keys sort as data, event_id, metadata, occurred_at, position, recorded_at, stream_id, type,
+    version, so the document is: part_a + position + ',"recorded_at":"' + recorded_at + part_c
+    + version + '}'. The PostgreSQL store assembles it so in SQL (schema/001_events.sql).
+    """
+    head = canonical_json(
+        {
+            "data": event.data,
+            "event_id": str(event.event_id),
+            "metadata": event.metadata,
+            "occurred_at": format_time(event.occurred_at),
+        }
+    ).decode("utf-8")
+    tail = canonical_json({"stream_id": stream_id, "type": event.type}).decode("utf-8")
+    return head[:-1] + ',"position":', '",' + tail[1:-1] + ',"version":'
+
+
+def assemble_canonical(
+    parts: tuple[str, str], *, position: int, recorded_at: datetime, version: int
+) -> bytes:
+    part_a, part_c = parts
+    text = f'{part_a}{position},"recorded_at":"{format_time(recorded_at)}{part_c}{version}}}'
+    return text.encode("utf-8")
+
+
 def render_canonical(
     event: NewEvent, *, stream_id: str, version: int, position: int, recorded_at: datetime
 ) -> bytes:
-    return canonical_json(
-        {
-            "event_id": str(event.event_id),
-            "stream_id": stream_id,
-            "version": version,
-            "position": position,
-            "type": event.type,
-            "data": event.data,
-            "metadata": event.metadata,
-            "occurred_at": format_time(event.occurred_at),
-            "recorded_at": format_time(recorded_at),
-        }
-    )
+    parts = canonical_parts(event, stream_id=stream_id)
+    return assemble_canonical(parts, position=position, recorded_at=recorded_at, version=version)
 
 
 class RecordedEvent:
@@ -133,4 +153,7 @@ class RecordedEvent:
         return {**self._doc, "leaf_hash": self.leaf_hash.hex()}
 
     def __repr__(self) -> str:
-        return f"RecordedEvent(position={self.position}, stream_id={self.stream_id!r}, type={self.type!r})"
+        return (
+            f"RecordedEvent(position={self.position}, stream_id={self.stream_id!r},"
+            f" type={self.type!r})"
+        )

@@ -8,23 +8,22 @@ positions become visible in order, with no gaps, and a reader paging by `positio
 skips a row that commits later. The cost is one writer at a time, so appends from concurrent
 callers of this process are grouped into one transaction (one lock, one commit, one fsync):
 while a batch is being written the next callers queue up and go together in the next one.
+A whole batch is one call of pledger_append() (schema/001_events.sql): one round trip.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 
-from service.domain.errors import DomainError, StreamNotFound
-from service.domain.records import NewEvent, RecordedEvent
-from service.store.batching import PendingAppend, plan_batch
+from service.domain.errors import ConcurrencyConflict, DomainError, StreamNotFound
+from service.domain.records import NewEvent, RecordedEvent, canonical_parts
+from service.store.batching import PendingAppend, replay_of, result_of
 from service.store.errors import translate_db_errors
 from service.store.notifier import Notifier
 from service.store.ports import AppendResult, Direction, ExpectedVersion
@@ -35,24 +34,29 @@ log = logging.getLogger(__name__)
 APPEND_LOCK = 7_085_201_002  # the advisory lock every append transaction takes
 CHANNEL = "pledger_events"
 
-INSERT_SQL = """
-INSERT INTO events (position, stream_id, version, event_id, type, data, metadata,
-                    occurred_at, recorded_at, canonical)
-SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::uuid[], $5::text[],
-                     $6::jsonb[], $7::jsonb[], $8::timestamptz[], $9::timestamptz[], $10::bytea[])
-"""
+APPEND_SQL = (
+    "SELECT * FROM pledger_append($1, $2::int[], $3::text[], $4::int[], $5::uuid[], $6::text[],"
+    " $7::jsonb[], $8::jsonb[], $9::timestamptz[], $10::text[], $11::text[])"
+)
 
 
 class PostgresStore:
     """EventStore over an asyncpg pool; `dsn` is used for the one LISTEN connection."""
 
     def __init__(
-        self, pool: Any, dsn: str, *, batch_max: int = 500, poll_interval: float = 1.0
+        self,
+        pool: Any,
+        dsn: str,
+        *,
+        batch_max: int = 500,
+        writers: int = 2,
+        poll_interval: float = 1.0,
     ) -> None:
         self._pool = pool
         self._batch_max = batch_max
         self._queue: list[PendingAppend] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._writers: set[asyncio.Task[None]] = set()
+        self._max_writers = writers
         self.notifier = Notifier(dsn, CHANNEL, poll_interval=poll_interval)
 
     @property
@@ -67,8 +71,12 @@ class PostgresStore:
         validate_append(stream_id, events, expected_version)
         future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
         self._queue.append(PendingAppend(stream_id, list(events), expected_version, future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_queued(), name="pledger-append-writer")
+        if len(self._writers) < self._max_writers:
+            # A second writer sends its batch while the first one's result travels back; the
+            # lock still orders them, but the database is never idle between batches.
+            task = asyncio.create_task(self._write_queued(), name="pledger-append-writer")
+            self._writers.add(task)
+            task.add_done_callback(self._writers.discard)
         return await future
 
     async def _write_queued(self) -> None:
@@ -89,33 +97,22 @@ class PostgresStore:
                 _fail(batch, e)
 
     async def _write_batch(self, batch: list[PendingAppend]) -> None:
-        streams = sorted({p.stream_id for p in batch})
-        ids = [e.event_id for p in batch for e in p.events]
         with translate_db_errors():
-            async with self._pool.acquire() as conn, conn.transaction():
-                row = await conn.fetchrow(
-                    "SELECT * FROM pledger_prepare_append($1, $2, $3)", APPEND_LOCK, streams, ids
-                )
-                plan = plan_batch(
-                    batch,
-                    head=row["head"],
-                    now=row["now_at"],
-                    versions=json.loads(row["versions"]),
-                    existing=_decode_existing(row["existing"]),
-                )
-                if plan.rows:
-                    await conn.execute(INSERT_SQL, *_columns(plan.rows))
-                    await conn.execute(
-                        "SELECT pg_notify($1, $2)", CHANNEL, str(plan.rows[-1][1].position)
-                    )
-        for pending, outcome in plan.outcomes:
+            rows = await self._pool.fetch(APPEND_SQL, APPEND_LOCK, *_append_arrays(batch))
+        by_append: dict[int, list[Any]] = {}
+        for row in rows:
+            by_append.setdefault(row[0], []).append(row)
+        wrote = False
+        for idx, pending in enumerate(batch):
+            outcome = _outcome(pending, by_append[idx])
+            wrote = wrote or (isinstance(outcome, AppendResult) and not outcome.replayed)
             if pending.future.done():
                 continue
             if isinstance(outcome, DomainError):
                 pending.future.set_exception(outcome)
             else:
                 pending.future.set_result(outcome)
-        if plan.rows:
+        if wrote:
             self.notifier.wake()
 
     # -- reading ---------------------------------------------------------------------------
@@ -199,8 +196,7 @@ class PostgresStore:
                 delay = min(delay * 2, 5.0)
 
     async def close(self) -> None:
-        if self._writer is not None:
-            await asyncio.gather(self._writer, return_exceptions=True)
+        await asyncio.gather(*self._writers, return_exceptions=True)
         await self.notifier.close()
 
 
@@ -210,24 +206,33 @@ def _fail(batch: Sequence[PendingAppend], error: BaseException) -> None:
             pending.future.set_exception(error)
 
 
-def _decode_existing(raw: str) -> dict[UUID, RecordedEvent]:
-    found = {}
-    for position, b64 in json.loads(raw):
-        event = RecordedEvent(position, base64.b64decode(b64))
-        found[event.event_id] = event
-    return found
+EXPECTED_CODES = {"any": -1, "no_stream": -2, "stream_exists": -3}
 
 
-def _columns(rows: list[tuple[NewEvent, RecordedEvent]]) -> list[list[Any]]:
-    return [
-        [r.position for _, r in rows],
-        [r.stream_id for _, r in rows],
-        [r.version for _, r in rows],
-        [n.event_id for n, _ in rows],
-        [n.type for n, _ in rows],
-        [json.dumps(n.data) for n, _ in rows],
-        [json.dumps(n.metadata) for n, _ in rows],
-        [n.occurred_at for n, _ in rows],
-        [r.recorded_at for _, r in rows],
-        [r.canonical for _, r in rows],
-    ]
+def _append_arrays(batch: list[PendingAppend]) -> list[list[Any]]:
+    """The batch as the parallel arrays pledger_append() takes, one element per event."""
+    columns: list[list[Any]] = [[] for _ in range(10)]
+    for idx, pending in enumerate(batch):
+        code = EXPECTED_CODES.get(pending.expected, pending.expected)  # type: ignore[arg-type]
+        for event in pending.events:
+            part_a, part_c = canonical_parts(event, stream_id=pending.stream_id)
+            values = (
+                idx, pending.stream_id, code, event.event_id, event.type,
+                json.dumps(event.data), json.dumps(event.metadata), event.occurred_at,
+                part_a, part_c,
+            )  # fmt: skip
+            for column, value in zip(columns, values, strict=True):
+                column.append(value)
+    return columns
+
+
+def _outcome(pending: PendingAppend, rows: list[Any]) -> AppendResult | DomainError:
+    kind = rows[0][1]
+    if kind == "conflict":
+        return ConcurrencyConflict(pending.stream_id, pending.expected, rows[0][2])
+    events = [RecordedEvent(r[3], r[4]) for r in sorted(rows, key=lambda r: r[3])]
+    if kind == "ok":
+        return result_of(pending.stream_id, events, replayed=False)
+    outcome = replay_of(pending, {e.event_id: e for e in events})
+    assert outcome is not None  # the database found some of its ids
+    return outcome

@@ -147,18 +147,33 @@ def _verdict(
     return "not_assessed", None
 
 
-def _schedule(
-    verdict: Verdict, decider: RecordedEvent | None, due_by: datetime | None, as_of: datetime
+def met_at_of(verdict: Verdict, decider: RecordedEvent | None) -> datetime | None:
+    """When a met verdict took effect: the effective_at of the assessment that gave it."""
+    if verdict in MET and decider is not None:
+        return parse_time(decider.data["effective_at"])
+    return None
+
+
+def schedule_of(
+    verdict: Verdict, met_at: datetime | None, due_by: datetime | None, as_of: datetime
 ) -> Schedule:
-    """Rule 7."""
+    """Rule 7, from the verdict, when a met verdict took effect, the due date and V.
+
+    Public so that read models can store (verdict, met_at, due_by) and ask at read time.
+    """
     if verdict in ("superseded", "withdrawn", "lapsed"):
         return "closed"
     if due_by is None:
         return "no_deadline"
-    if verdict in MET and decider is not None:
-        met_at = parse_time(decider.data["effective_at"])
+    if verdict in MET and met_at is not None:
         return "met_on_time" if met_at <= due_by else "met_late"
     return "overdue" if as_of > due_by else "not_due"
+
+
+def _schedule(
+    verdict: Verdict, decider: RecordedEvent | None, due_by: datetime | None, as_of: datetime
+) -> Schedule:
+    return schedule_of(verdict, met_at_of(verdict, decider), due_by, as_of)
 
 
 def _assessment_view(event: RecordedEvent) -> AssessmentView:

@@ -17,12 +17,17 @@ def party_compliance(statuses: Iterable[CommitmentStatus | None]) -> Tally:
     kept_ratio = (fulfilled + 0.5 * partially_fulfilled) / (fulfilled + partially_fulfilled +
     breached), None when that divisor is 0.
     """
-    verdicts = dict.fromkeys(ev.VERDICTS, 0)
-    schedules = dict.fromkeys(ev.SCHEDULES, 0)
-    for status in statuses:
-        if status is not None:
-            verdicts[status.verdict] += 1
-            schedules[status.schedule] += 1
+    return tally_counts((s.verdict, s.schedule, 1) for s in statuses if s is not None)
+
+
+def tally_counts(groups: Iterable[tuple[str, str, int]]) -> Tally:
+    """The tally of commitments given as (verdict, schedule, how many) groups; see
+    party_compliance. Read models that store counts call this, so the ratio is written once."""
+    verdicts: dict[str, int] = dict.fromkeys(ev.VERDICTS, 0)
+    schedules: dict[str, int] = dict.fromkeys(ev.SCHEDULES, 0)
+    for verdict, schedule, n in groups:
+        verdicts[verdict] += n
+        schedules[schedule] += n
     kept, partly = verdicts["fulfilled"], verdicts["partially_fulfilled"]
     divisor = kept + partly + verdicts["breached"]
     return Tally(

@@ -1,0 +1,218 @@
+"""Write use cases: load the stream, check what the body names, decide, append at that version.
+
+Every write is one event. Its id is random, or derived from the caller's Idempotency-Key (uuid5
+over the key and the target stream), so a retry finds its own event in the stream and answers
+with the original result, appending nothing; the same key with another body is refused (409).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from service.domain import decide
+from service.domain import events as ev
+from service.domain.commands import MakeCommitment, RecordAgreement, RegisterParty
+from service.domain.errors import (
+    ConcurrencyConflict,
+    DomainError,
+    DuplicateEventId,
+    StreamNotFound,
+)
+from service.domain.evidence import Evidence
+from service.domain.records import NewEvent, RecordedEvent, canonical_json
+from service.store.errors import translate_db_errors
+from service.store.ports import EventStore
+
+# Fixed forever: changing it would turn every stored retry into a new event.
+IDEMPOTENCY_NAMESPACE = uuid.UUID("0b6f4f1e-6a53-5d55-9a3c-5f1f2d6c8e21")
+# Without If-Match a write that lost a race is decided again on the new stream, this many times.
+RACE_RETRIES = 5
+# Events whose occurred_at is the time of the request: a retry cannot repeat it exactly.
+TIMED_BY_REQUEST = frozenset({ev.PARTY_REGISTERED, ev.AGREEMENT_RECORDED, ev.CORRECTION_RECORDED})
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a write knows besides its body: its Idempotency-Key and the event metadata."""
+
+    idempotency_key: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def event_id(self, stream_id: str) -> uuid.UUID:
+        if self.idempotency_key is None:
+            return uuid.uuid4()
+        return uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{stream_id}\n{self.idempotency_key}")
+
+    def envelope(self, stream_id: str) -> dict[str, Any]:
+        metadata = dict(self.metadata)
+        if self.idempotency_key is not None:
+            metadata["idempotency_key"] = self.idempotency_key
+        return {"event_id": self.event_id(stream_id), "metadata": metadata}
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """Where a write landed; `replayed` when it was a retry that appended nothing."""
+
+    event: RecordedEvent
+    replayed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event_id": str(self.event.event_id),
+            "stream_id": self.event.stream_id,
+            "type": self.event.type,
+            "version": self.event.version,
+            "position": self.event.position,
+        }
+
+
+Decide = Callable[[list[RecordedEvent], dict[str, Any]], NewEvent]
+
+
+class IdempotencyKeyReused(DuplicateEventId):
+    """The Idempotency-Key was used before, on this target, with a different body (409)."""
+
+    title = "Idempotency key reused"
+
+    def __init__(self, key: str, stream_id: str, event_id: str) -> None:
+        detail = (
+            f"Idempotency-Key {key!r} was already used for {stream_id!r} with a different body;"
+            " use a new key for a new request"
+        )
+        super(DuplicateEventId, self).__init__(
+            detail, idempotency_key=key, stream_id=stream_id, event_id=event_id
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _stream(store: EventStore, stream_id: str) -> list[RecordedEvent]:
+    try:
+        return await store.read_stream(stream_id)
+    except StreamNotFound:
+        return []
+
+
+def _replay(stream: Sequence[RecordedEvent], decider: Decide, ctx: Context) -> Written | None:
+    """The original write when this is a retry with the same key; refuse another body (409).
+
+    The would-be event is decided again on the stream as it was before the original, so a
+    retry is recognised even when later events (a correction, a closing) would now refuse it.
+    """
+    if ctx.idempotency_key is None or not stream:
+        return None
+    stream_id = stream[0].stream_id
+    event_id = ctx.event_id(stream_id)
+    old = next((e for e in stream if e.event_id == event_id), None)
+    if old is None:
+        return None
+    reused = IdempotencyKeyReused(ctx.idempotency_key, stream_id, str(old.event_id))
+    try:
+        new = decider(list(stream[: old.version - 1]), ctx.envelope(stream_id))
+    except DomainError:
+        raise reused from None
+    same = (
+        old.type == new.type
+        and canonical_json(old.data) == canonical_json(new.data)
+        and (new.type in TIMED_BY_REQUEST or old.occurred_at == new.occurred_at)
+    )
+    if not same:
+        raise reused
+    return Written(old, replayed=True)
+
+
+async def check_references(store: EventStore, command: decide.Command) -> None:
+    """Rule 8: every party, agreement or commitment the body names must exist (422 naming it)."""
+    refs = decide.references(command)
+    with translate_db_errors():
+        versions = await asyncio.gather(*(store.stream_version(r.stream_id) for r in refs))
+    for ref, version in zip(refs, versions, strict=True):
+        if version == 0:
+            raise ref.missing()
+
+
+async def _write(
+    store: EventStore,
+    stream_id: str,
+    command: decide.Command,
+    decider: Decide,
+    ctx: Context,
+    *,
+    if_match: int | None = None,
+) -> Written:
+    """Read, replay or decide, check references, append at the version read.
+
+    With If-Match a version mismatch is a ConcurrencyConflict (412), never retried. Without it a
+    write that lost a race is decided again on the new stream: a creation then meets its rival
+    and answers AlreadyExists (409), evidence is appended after the rival's event.
+    """
+    for attempt in range(RACE_RETRIES):
+        stream = await _stream(store, stream_id)
+        version = stream[-1].version if stream else 0
+        replayed = _replay(stream, decider, ctx)
+        if replayed is not None:
+            return replayed
+        if if_match is not None and if_match != version:
+            raise ConcurrencyConflict(stream_id, if_match, version)
+        new = decider(stream, ctx.envelope(stream_id))
+        await check_references(store, command)
+        try:
+            result = await store.append(stream_id, [new], version)
+        except (ConcurrencyConflict, DuplicateEventId):
+            if if_match is not None or attempt == RACE_RETRIES - 1:
+                raise
+            continue  # another writer got in first: decide again on what it wrote
+        return Written(result.events[0], replayed=result.replayed)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def register_party(store: EventStore, body: RegisterParty, ctx: Context) -> Written:
+    stream_id = ev.party_stream(body.id)
+
+    def decider(stream: list[RecordedEvent], envelope: dict[str, Any]) -> NewEvent:
+        return decide.register_party(stream, body, now=_now(), **envelope)
+
+    return await _write(store, stream_id, body, decider, ctx)
+
+
+async def record_agreement(store: EventStore, body: RecordAgreement, ctx: Context) -> Written:
+    stream_id = ev.agreement_stream(body.id)
+
+    def decider(stream: list[RecordedEvent], envelope: dict[str, Any]) -> NewEvent:
+        return decide.record_agreement(stream, body, now=_now(), **envelope)
+
+    return await _write(store, stream_id, body, decider, ctx)
+
+
+async def make_commitment(store: EventStore, body: MakeCommitment, ctx: Context) -> Written:
+    stream_id = ev.commitment_stream(body.id)
+
+    def decider(stream: list[RecordedEvent], envelope: dict[str, Any]) -> NewEvent:
+        return decide.make_commitment(stream, body, **envelope)
+
+    return await _write(store, stream_id, body, decider, ctx)
+
+
+async def record_evidence(
+    store: EventStore,
+    commitment_id: str,
+    body: Evidence,
+    ctx: Context,
+    *,
+    if_match: int | None = None,
+) -> Written:
+    """Evidence or a change for one commitment; `if_match` is the stream version the caller saw."""
+    stream_id = ev.commitment_stream(commitment_id)
+
+    def decider(stream: list[RecordedEvent], envelope: dict[str, Any]) -> NewEvent:
+        return decide.record_evidence(commitment_id, stream, body, now=_now(), **envelope)
+
+    return await _write(store, stream_id, body, decider, ctx, if_match=if_match)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.api import health, ledger, openapi, sse, streams
+from service.api import commitments, compliance, entities, health, ledger, openapi, sse, streams
 
 
 def setup_routes(app: web.Application) -> None:
@@ -21,3 +21,18 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/v1/ledger/checkpoints", ledger.list_checkpoints)
     app.router.add_get("/v1/ledger/key", ledger.get_key)
     app.router.add_get("/v1/ledger/consistency", ledger.get_consistency_proof)
+    # Parties, agreements, commitments and their evidence (docs/api.md)
+    app.router.add_post("/v1/parties", entities.post_party)
+    app.router.add_get("/v1/parties", entities.list_parties)
+    app.router.add_get("/v1/parties/{id}", entities.get_party)
+    app.router.add_get("/v1/parties/{id}/compliance", compliance.party)
+    app.router.add_post("/v1/agreements", entities.post_agreement)
+    app.router.add_get("/v1/agreements", entities.list_agreements)
+    app.router.add_get("/v1/agreements/{id}", entities.get_agreement)
+    app.router.add_get("/v1/agreements/{id}/compliance", compliance.agreement)
+    app.router.add_post("/v1/commitments", commitments.post_commitment)
+    app.router.add_get("/v1/commitments", commitments.list_commitments)
+    app.router.add_get("/v1/commitments/{id}", commitments.get_commitment)
+    app.router.add_post("/v1/commitments/{id}/events", commitments.post_event)
+    app.router.add_get("/v1/commitments/{id}/status", commitments.get_status)
+    app.router.add_get("/v1/commitments/{id}/history", commitments.get_history)

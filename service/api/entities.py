@@ -1,0 +1,112 @@
+"""Parties and agreements: create one (POST), read one, list them in log order."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from pydantic import TypeAdapter
+
+from service import handlers
+from service.api.inputs import context, json_body, written_headers
+from service.api.keys import STORE
+from service.api.params import int_param, limit_param
+from service.api.rendering import json_response
+from service.domain import events as ev
+from service.domain.commands import parse_body
+from service.domain.errors import EntityNotFound
+from service.domain.evidence import AGREEMENT, PARTY
+from service.domain.records import RecordedEvent, format_time
+from service.queries import created, first_event
+from service.store.ports import EventStore
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # "party"
+    plural: str  # "parties"
+    event_type: str
+    stream: Callable[[str], str]
+    adapter: TypeAdapter[Any]
+    handler: Callable[[EventStore, Any, handlers.Context], Awaitable[handlers.Written]]
+
+
+PARTIES = Kind(
+    "party", "parties", ev.PARTY_REGISTERED, ev.party_stream, PARTY, handlers.register_party
+)
+AGREEMENTS = Kind(
+    "agreement",
+    "agreements",
+    ev.AGREEMENT_RECORDED,
+    ev.agreement_stream,
+    AGREEMENT,
+    handlers.record_agreement,
+)
+
+
+def entity_json(event: RecordedEvent) -> dict[str, Any]:
+    """The entity as created, with where and when the ledger recorded it."""
+    return {
+        **event.data,
+        "event_id": str(event.event_id),
+        "position": event.position,
+        "recorded_at": format_time(event.recorded_at),
+    }
+
+
+async def create(request: web.Request, kind: Kind) -> web.Response:
+    body = parse_body(kind.adapter, await json_body(request))
+    written = await kind.handler(request.app[STORE], body, context(request))
+    response = json_response({**written.to_json(), "id": body.id}, status=201)
+    location = f"/v1/{kind.plural}/{body.id}"
+    written_headers(response, location, written.event.version, written.replayed)
+    return response
+
+
+async def read_one(request: web.Request, kind: Kind) -> web.Response:
+    entity_id = request.match_info["id"]
+    event = await first_event(request.app[STORE], kind.stream(entity_id))
+    if event is None or event.type != kind.event_type:
+        raise EntityNotFound(kind.name, entity_id)
+    return json_response(entity_json(event))
+
+
+async def read_list(request: web.Request, kind: Kind) -> web.Response:
+    """A page in the order they were recorded; `next` is the cursor (a position) for ?after=."""
+    after = int_param(request, "after", 0, minimum=0)
+    limit = limit_param(request)
+    events = await created(request.app[STORE], kind.event_type, after, limit + 1)
+    page = events[:limit]
+    more = len(events) > limit
+    next_after = page[-1].position if more else None
+    response = json_response({kind.plural: [entity_json(e) for e in page], "next": next_after})
+    if next_after is not None:
+        url = request.rel_url.update_query(after=next_after, limit=limit)
+        response.headers["Link"] = f'<{url}>; rel="next"'
+    return response
+
+
+async def post_party(request: web.Request) -> web.Response:
+    return await create(request, PARTIES)
+
+
+async def get_party(request: web.Request) -> web.Response:
+    return await read_one(request, PARTIES)
+
+
+async def list_parties(request: web.Request) -> web.Response:
+    return await read_list(request, PARTIES)
+
+
+async def post_agreement(request: web.Request) -> web.Response:
+    return await create(request, AGREEMENTS)
+
+
+async def get_agreement(request: web.Request) -> web.Response:
+    return await read_one(request, AGREEMENTS)
+
+
+async def list_agreements(request: web.Request) -> web.Response:
+    return await read_list(request, AGREEMENTS)

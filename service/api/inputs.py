@@ -1,0 +1,80 @@
+"""What a write request carries besides its URL: a JSON body, Idempotency-Key, If-Match, times."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from service.api.keys import IF_MATCH, REQUEST_ID
+from service.domain.errors import InvalidParameter
+from service.domain.timeparse import parse_query_time
+from service.handlers import Context
+
+JSON_TYPES = ("application/json",)
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces
+ENTITY_TAG = re.compile(r'^(?:W/)?"?(\d{1,10})"?$')
+
+
+async def json_body(request: web.Request) -> object:
+    """The decoded body. 415 for another media type, 400 for bad JSON, 413 over the size limit."""
+    media = request.content_type
+    if media not in JSON_TYPES and not media.endswith("+json"):
+        raise web.HTTPUnsupportedMediaType(
+            text=f"send the body as application/json, not {media or 'nothing'}"
+        )
+    raw = await request.read()  # aiohttp raises 413 past client_max_size
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidParameter("body", "the body is not UTF-8") from None
+    except json.JSONDecodeError as e:
+        detail = f"the body is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}"
+        raise InvalidParameter("body", detail) from None
+
+
+def context(request: web.Request) -> Context:
+    """The Idempotency-Key (400 when malformed) and the metadata every event of a request gets."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY.match(key):
+        raise InvalidParameter(
+            "Idempotency-Key", "Idempotency-Key must be 1 to 200 printable ASCII characters"
+        )
+    metadata = {"request_id": request[REQUEST_ID], "via": "api"}
+    actor = request.headers.get("X-Actor")
+    if actor:
+        metadata["actor"] = actor[:200]
+    return Context(idempotency_key=key, metadata=metadata)
+
+
+def if_match(request: web.Request) -> int | None:
+    """The stream version from If-Match ("3", W/"3" or 3); marks the request so that a version
+    conflict answers 412 instead of 409."""
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    found = ENTITY_TAG.match(raw.strip())
+    if not found:
+        detail = f'If-Match must be a stream version like "3", got {raw!r}'
+        raise InvalidParameter("If-Match", detail)
+    request[IF_MATCH] = True
+    return int(found.group(1))
+
+
+def query_times(request: web.Request) -> tuple[datetime, datetime, bool]:
+    """as_of and known_at (default now; a bare date is the end of that day), and whether either
+    was given (then the answer is folded on the fly rather than read from the read tables)."""
+    now = datetime.now(UTC)
+    given = "as_of" in request.query or "known_at" in request.query
+    as_of = parse_query_time("as_of", request.query.get("as_of"), now)
+    known_at = parse_query_time("known_at", request.query.get("known_at"), now)
+    return as_of, known_at, given
+
+
+def written_headers(response: web.Response, location: str, version: int, replayed: bool) -> None:
+    response.headers["Location"] = location
+    response.headers["ETag"] = f'"{version}"'
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"

@@ -1,0 +1,129 @@
+"""Where list and compliance reads come from: the projector's read tables for the current state,
+the on-the-fly fold for any (as_of, known_at), and the bounded wait for `min_position`.
+
+An app without a pool (the memory store) has no read tables: it folds every answer from the log,
+which always holds every write that returned, so `min_position` only waits for the log's head.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from service.api.keys import POOL, STORE
+from service.api.params import int_param
+from service.domain.errors import Unavailable
+from service.domain.status import CommitmentStatus
+from service.queries import candidates_from_log, load_statuses
+
+# How long a read with min_position waits for the projector before answering 503.
+MIN_POSITION_TIMEOUT = 5.0
+MAX_WAIT = 30.0
+
+
+class ProjectorBehind(Unavailable):
+    """The read tables have not reached min_position within the wait (503, Retry-After)."""
+
+    title = "Read model behind"
+
+    def __init__(self, wanted: int, reached: int, waited: float) -> None:
+        super().__init__(
+            f"the read tables reached position {reached}, not {wanted}, within {waited:g}s;"
+            " retry, or read without min_position",
+            min_position=wanted,
+            checkpoint=reached,
+        )
+
+
+async def await_min_position(request: web.Request) -> None:
+    """Wait (bounded) until the read side has passed `min_position`; 503 on timeout."""
+    wanted = int_param(request, "min_position", 0, minimum=0)
+    if wanted == 0:
+        return
+    timeout = float(int_param(request, "wait", int(MIN_POSITION_TIMEOUT), maximum=int(MAX_WAIT)))
+    pool = request.app[POOL]
+    if pool is None:
+        await _wait_for_head(request, wanted, timeout)
+        return
+    from service.projections import queries as read_tables
+
+    if not await read_tables.wait_for_position(pool, wanted, timeout):
+        raise ProjectorBehind(wanted, await read_tables.checkpoint(pool), timeout)
+
+
+async def _wait_for_head(request: web.Request, wanted: int, timeout: float) -> None:
+    store = request.app[STORE]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (head := await store.head_position()) < wanted:
+        if loop.time() >= deadline:
+            raise ProjectorBehind(wanted, head, timeout)
+        await asyncio.sleep(0.02)
+
+
+async def candidates(
+    request: web.Request,
+    *,
+    promisor: str | None = None,
+    promisee: str | None = None,
+    agreement: str | None = None,
+) -> list[str]:
+    """Ids of the commitments whose creation matches (sorted); each is then folded at (V, K)."""
+    pool = request.app[POOL]
+    if pool is None:
+        store = request.app[STORE]
+        return await candidates_from_log(
+            store, promisor=promisor, promisee=promisee, agreement=agreement
+        )
+    from service.projections import queries as read_tables
+
+    ids = await read_tables.candidate_ids(
+        pool, promisor=promisor, promisee=promisee, agreement=agreement
+    )
+    return sorted(ids)
+
+
+async def fold_page(
+    request: web.Request,
+    ids: Sequence[str],
+    as_of: datetime,
+    known_at: datetime,
+    *,
+    verdict: str | None,
+    schedule: str | None,
+    after: str | None,
+    limit: int,
+) -> list[CommitmentStatus]:
+    """Up to `limit` statuses after the cursor that exist at (V, K) and pass the filters."""
+    store = request.app[STORE]
+    rest = [i for i in ids if after is None or i > after]
+    found: list[CommitmentStatus] = []
+    while rest and len(found) < limit:
+        chunk, rest = rest[:limit], rest[limit:]
+        for status in await load_statuses(store, chunk, as_of, known_at):
+            if status is not None and _passes(status, verdict, schedule):
+                found.append(status)
+    return found[:limit]
+
+
+def _passes(status: CommitmentStatus, verdict: str | None, schedule: str | None) -> bool:
+    return (verdict is None or status.verdict == verdict) and (
+        schedule is None or status.schedule == schedule
+    )
+
+
+def uses_read_tables(request: web.Request, given: bool) -> bool:
+    """The current state with a pool comes from the read tables; anything else is folded."""
+    return request.app[POOL] is not None and not given
+
+
+def summary(status: CommitmentStatus) -> dict[str, Any]:
+    """A commitment's line in a list or a compliance answer."""
+    body = status.to_json()
+    for heavy in ("assessments", "conditions", "as_of", "known_at"):
+        body.pop(heavy)
+    return body

@@ -71,7 +71,8 @@ class PostgresStore:
         validate_append(stream_id, events, expected_version)
         future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
         self._queue.append(PendingAppend(stream_id, list(events), expected_version, future))
-        if len(self._writers) < self._max_writers:
+        # A finished writer is done() at once, before its done-callback removes it from the set.
+        if sum(not t.done() for t in self._writers) < self._max_writers:
             # A second writer sends its batch while the first one's result travels back; the
             # lock still orders them, but the database is never idle between batches.
             task = asyncio.create_task(self._write_queued(), name="pledger-append-writer")

@@ -6,6 +6,7 @@ import asyncio
 import random
 
 import asyncpg
+import pytest
 
 from service.domain.errors import ConcurrencyConflict
 from service.store.postgres import PostgresStore
@@ -98,3 +99,18 @@ async def test_readers_never_skip_or_repeat_under_concurrent_writers(pg_pool, da
     assert written >= 2000
     assert seen_live == expected
     assert seen_paged == expected
+
+
+@pytest.mark.parametrize("writers", [1, 2, 4])
+async def test_back_to_back_appends_never_wait_for_a_finished_writer(
+    pg_pool, database_url, writers
+) -> None:
+    # Each append is awaited before the next: the caller resumes just as its writer finishes,
+    # which is when a stale count of writers would leave the next append with none.
+    store = PostgresStore(pg_pool, database_url, writers=writers)
+    stream = unique()
+    async with asyncio.timeout(10):  # awaited directly: wait_for's own task would hide it
+        for version in range(30):
+            await store.append(stream, [new_event()], version)
+    assert await store.stream_version(stream) == 30
+    await store.close()

@@ -30,8 +30,9 @@ from service.store.ports import EventStore
 
 # Fixed forever: changing it would turn every stored retry into a new event.
 IDEMPOTENCY_NAMESPACE = uuid.UUID("0b6f4f1e-6a53-5d55-9a3c-5f1f2d6c8e21")
-# Without If-Match a write that lost a race is decided again on the new stream, this many times.
-RACE_RETRIES = 5
+# Without If-Match a write that lost a race is decided again on the new stream, up to this many
+# times: each round one of the racing writers wins, so this bounds the writers one stream serves.
+RACE_RETRIES = 25
 # Events whose occurred_at is the time of the request: a retry cannot repeat it exactly.
 TIMED_BY_REQUEST = frozenset({ev.PARTY_REGISTERED, ev.AGREEMENT_RECORDED, ev.CORRECTION_RECORDED})
 

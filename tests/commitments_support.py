@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.support import unique
@@ -14,7 +15,8 @@ def slug(prefix: str) -> str:
 
 
 async def post(client: Any, url: str, body: Any, status: int = 201, **headers: str) -> Any:
-    response = await client.post(url, json=body, headers=headers)
+    headers = {"Content-Type": "application/json", **headers}
+    response = await client.post(url, data=json.dumps(body), headers=headers)
     payload = await response.json(content_type=None)
     assert response.status == status, payload
     if status >= 400:

@@ -20,6 +20,8 @@ ENTITY_TAG = re.compile(r'^(?:W/)?"?(\d{1,10})"?$')
 
 async def json_body(request: web.Request) -> object:
     """The decoded body. 415 for another media type, 400 for bad JSON, 413 over the size limit."""
+    if not request.body_exists:
+        raise InvalidParameter("body", "the request needs a JSON body")
     media = request.content_type
     if media not in JSON_TYPES and not media.endswith("+json"):
         raise web.HTTPUnsupportedMediaType(

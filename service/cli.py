@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 from service.config import ConfigError, Settings, load_settings
 from service.ledger import cli as ledger_cli
+from service.projections import cli as projections_cli
 from service.store.database import (
     EMBEDDED_DATABASE,
     ensure_database,
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Other modules add their subcommands here: each takes the subparsers object.
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
 EXTRA_COMMANDS.append(ledger_cli.register)
+EXTRA_COMMANDS.append(projections_cli.register)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

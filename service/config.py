@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     checkpoint_every_events: int = Field(default=1000, ge=1)
     checkpoint_every_seconds: float = Field(default=10.0, gt=0)
     ledger_batch_size: int = Field(default=2000, ge=1)
+    # Events per projector transaction (docs/projections.md).
+    projector_batch_size: int = Field(default=2000, ge=1)
 
 
 class ConfigError(Exception):

@@ -1,0 +1,38 @@
+"""The projector's part of `pledger serve`: a runner that leads when it holds the lock."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from service.api.keys import POOL, STORE
+from service.config import Settings
+from service.projections.leader import ProjectorRunner
+
+log = logging.getLogger(__name__)
+
+
+def projector_background(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def projector(app: web.Application) -> AsyncIterator[None]:
+        if app[POOL] is None or not settings.database_url:
+            log.warning("the projector needs PostgreSQL; not running it")
+            yield
+            return
+        runner = ProjectorRunner(
+            app[STORE],
+            settings.database_url,
+            role=settings.db_role,
+            batch_size=settings.projector_batch_size,
+            poll_interval=settings.poll_interval_seconds,
+        )
+        task = asyncio.create_task(runner.run(), name="pledger-projector")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return projector

@@ -1,0 +1,96 @@
+"""One active projector across processes: the holder of a session advisory lock leads.
+
+Why the lock lives on the projector's own connection, and why the projector writes on it: a
+session lock is released the moment its session ends (crash, kill, network loss), so a waiting
+instance takes over within one poll; and since the leader's batches go through that same
+session, a leader that lost its session cannot commit anything after its successor started.
+The checkpoint row is also locked and compared in every batch, so even two writers could not
+apply the same batch twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from service.projections.projector import Clock, Projector, utc_now
+from service.store.database import create_pool
+from service.store.ports import EventStore
+
+log = logging.getLogger(__name__)
+
+PROJECTOR_LOCK = 7_085_201_005  # held by the active projector for as long as it leads
+
+
+class ProjectorRunner:
+    """Waits for the lock, projects while it holds it, and starts over after any failure."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        dsn: str,
+        *,
+        role: str = "",
+        batch_size: int = 2000,
+        poll_interval: float = 1.0,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.store = store
+        self.dsn = dsn
+        self.role = role
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.clock = clock
+        self.leading = asyncio.Event()
+        self.backend_pid: int | None = None  # the session holding (or waiting for) the lock
+        self.projector: Projector | None = None
+
+    async def run(self) -> None:
+        """Forever; database outages and a lost lock session are logged, then retried."""
+        delay = self.poll_interval
+        while True:
+            try:
+                await self._session()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # noqa: BLE001 - a long-running loop: log, back off, retry
+                if self.leading.is_set():
+                    delay = self.poll_interval  # it was working: retry soon
+                log.warning("projector session ended (%s: %s); retrying in %.1fs",
+                            type(e).__name__, e, delay)  # fmt: skip
+            finally:
+                self.leading.clear()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+    async def _session(self) -> None:
+        pool = await create_pool(self.dsn, role=self.role, min_size=1, max_size=1, timeout=10)
+        try:
+            async with pool.acquire() as conn:
+                self.backend_pid = conn.get_server_pid()
+                await self._wait_for_lock(conn)
+                log.info("projector leading (backend pid %s)", self.backend_pid)
+                self.leading.set()
+                self.projector = Projector(
+                    self.store,
+                    conn,
+                    batch_size=self.batch_size,
+                    idle_seconds=self.poll_interval,
+                    clock=self.clock,
+                )
+                await self.projector.run()
+        finally:
+            pool.terminate()  # ends the session, and with it the lock, at once
+
+    async def _wait_for_lock(self, conn: Any) -> None:
+        """Poll rather than block: a blocked call would hide a dead server until TCP notices."""
+        while True:  # the state is the server's: no local event could announce it
+            if await conn.fetchval("SELECT pg_try_advisory_lock($1)", PROJECTOR_LOCK):
+                return
+            await asyncio.sleep(self.poll_interval)
+
+
+async def project_forever(store: EventStore, dsn: str, **options: Any) -> None:
+    """`pledger project`: run one runner until cancelled."""
+    await ProjectorRunner(store, dsn, **options).run()

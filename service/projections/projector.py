@@ -1,0 +1,158 @@
+"""The projector: folds the global log into one generation of the read tables, batch by batch.
+
+Each batch is read with `read_all` (gapless, so nothing is skipped or seen twice), every
+commitment it touches is folded again with the domain's `commitment_status`, and rows, tallies
+and checkpoint are written in one transaction on the projector's own connection: the one that
+holds the leader lock (service/projections/leader.py), so a deposed leader cannot write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from service.domain.events import commitment_stream
+from service.domain.records import RecordedEvent
+from service.projections import tables
+from service.projections.rows import fold_row
+from service.projections.streams import StreamCache
+from service.store.ports import EventStore
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Resync(Exception):
+    """The checkpoint or live generation moved under us (a rebuild swapped): start again there."""
+
+
+class Projector:
+    """Follows the live generation (generation=None, the service) or fills one (a rebuild)."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        conn: Any,
+        *,
+        generation: int | None = None,
+        batch_size: int = 2000,
+        idle_seconds: float = 1.0,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.store = store
+        self.conn = conn
+        self.follow_live = generation is None
+        self.generation = generation or 0
+        self.position = -1  # unknown until synced with the checkpoint row
+        self.batch_size = batch_size
+        self.idle_seconds = idle_seconds
+        self.clock = clock
+        self.cache = StreamCache(store)
+        self._prefetch: tuple[int, asyncio.Task[list[RecordedEvent]]] | None = None
+
+    async def sync(self) -> None:
+        """Take generation and position from the tables, and forget what we had cached."""
+        self._drop_prefetch()
+        self.cache.clear()
+        if self.follow_live:
+            self.generation = await tables.live_generation(self.conn)
+        position = await tables.checkpoint_of(self.conn, self.generation)
+        if position is None:
+            raise RuntimeError(f"generation {self.generation} has no checkpoint (retired?)")
+        self.position = position
+        log.info("projector at generation %d, position %d", self.generation, position)
+
+    async def step(self) -> int:
+        """Fold the next batch of the log into the tables; the number of events read."""
+        if self.position < 0:
+            await self.sync()
+        events = await self._read_next()
+        if events:
+            touched = await self.cache.add(events)
+            await self._commit(touched, events[-1].position)
+        return len(events)
+
+    async def catch_up(self, until: int, progress: Callable[[int], object] | None = None) -> None:
+        """Step until the checkpoint reaches `until` (a position already committed)."""
+        while self.position < until:
+            await self.step()
+            if progress is not None:
+                progress(self.position)
+
+    async def refold_due(self) -> int:
+        """Fold again the rows whose future-dated events have now occurred; how many."""
+        if self.position < 0:
+            await self.sync()
+        ids = await tables.due_for_refold(self.conn, self.generation, self.clock())
+        if ids:
+            streams = [commitment_stream(i) for i in ids]
+            await self.cache.ensure(streams)
+            await self._commit(streams, self.position)
+        return len(ids)
+
+    async def run(self) -> None:
+        """Forever: catch up, refold what the clock has made due, wait for news or a poll."""
+        notifier = getattr(self.store, "notifier", None)
+        try:
+            while True:
+                waiter = notifier.waiter() if notifier is not None else None
+                if await self.step() >= self.batch_size:
+                    continue
+                await self.refold_due()
+                if notifier is not None and waiter is not None:
+                    await notifier.wait(waiter)
+                else:
+                    await asyncio.sleep(self.idle_seconds)
+        finally:
+            self._drop_prefetch()
+
+    async def _commit(self, streams: Sequence[str], position: int) -> None:
+        now = self.clock()
+        rows = [fold_row(self.cache.upto(s, position), now) for s in streams]
+        try:
+            async with self.conn.transaction():
+                locked = await tables.lock_batch(self.conn, self.generation, self.follow_live)
+                if locked != (self.generation, self.position):
+                    raise Resync(f"expected {(self.generation, self.position)}, found {locked}")
+                await tables.write_batch(self.conn, self.generation, rows, position)
+        except Resync as e:
+            log.info("projector resyncing: %s", e)
+            self.position = -1
+            return
+        self.position = position
+
+    async def _read_next(self) -> list[RecordedEvent]:
+        """The batch after our position; while catching up, the next one is read meanwhile."""
+        if self._prefetch is not None and self._prefetch[0] == self.position:
+            events = await self._prefetch[1]
+            self._prefetch = None
+        else:
+            self._drop_prefetch()
+            events = await self.store.read_all(self.position, self.batch_size)
+        if len(events) == self.batch_size:
+            after = events[-1].position
+            task = asyncio.create_task(self.store.read_all(after, self.batch_size))
+            self._prefetch = (after, task)
+        return events
+
+    def _drop_prefetch(self) -> None:
+        if self._prefetch is not None:
+            task = self._prefetch[1]
+            task.cancel()
+            task.add_done_callback(_consume)
+            self._prefetch = None
+
+
+def _consume(task: asyncio.Task[list[RecordedEvent]]) -> None:
+    """A dropped read's outcome is of no interest; retrieving it keeps asyncio quiet."""
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        task.result()

@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from service import commitments_cli
 from service.config import ConfigError, Settings, load_settings
 from service.ledger import cli as ledger_cli
 from service.projections import cli as projections_cli
@@ -91,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
 EXTRA_COMMANDS.append(ledger_cli.register)
 EXTRA_COMMANDS.append(projections_cli.register)
+EXTRA_COMMANDS.append(commitments_cli.register)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,150 @@
+"""`pledger import FILE.json` (a scenario, through the API's handlers) and `pledger replay ID`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from service.config import Settings
+from service.domain.errors import InvalidParameter
+from service.domain.records import format_time
+from service.domain.status import TimelineEntry
+from service.domain.timeparse import parse_query_time
+from service.importer import ImportFailed, ImportReport, Item, import_items, read_scenario
+from service.queries import load_timeline
+from service.store.database import create_pool
+from service.store.migrations import migrate
+from service.store.postgres import PostgresStore
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    imp = sub.add_parser(
+        "import",
+        help="load a scenario {parties, agreements, commitments, events}; again adds nothing",
+    )
+    imp.add_argument(
+        "file", type=Path, help="the scenario, e.g. examples/nato-afghanistan-2021.json"
+    )
+    imp.add_argument("--quiet", action="store_true", help="no progress bar")
+    imp.set_defaults(func=cmd_import)
+
+    rep = sub.add_parser(
+        "replay", help="print a commitment's timeline and its status after each event"
+    )
+    rep.add_argument("commitment", help="the commitment id")
+    rep.add_argument("--as-of", default=None, help="valid time V (date or timestamp; default now)")
+    rep.add_argument("--known-at", default=None, help="transaction time K (default now)")
+    rep.set_defaults(func=cmd_replay)
+
+
+@asynccontextmanager
+async def open_store(settings: Settings) -> AsyncIterator[PostgresStore]:
+    assert settings.database_url
+    pool = await create_pool(
+        settings.database_url,
+        role=settings.db_role,
+        min_size=1,
+        max_size=4,
+        timeout=settings.db_timeout_seconds,
+    )
+    store = PostgresStore(pool, settings.database_url)
+    try:
+        yield store
+    finally:
+        await store.close()
+        await pool.close()
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from service.cli import resolve_database  # the CLI imports this module: import late
+
+    try:
+        items = read_scenario(args.file)
+    except ImportFailed as e:
+        print(f"pledger import: {e}", file=sys.stderr)
+        return 1
+    settings = resolve_database(settings)
+    assert settings.database_url
+    asyncio.run(migrate(settings.database_url))
+    try:
+        report = asyncio.run(_import(settings, items, quiet=args.quiet))
+    except ImportFailed as e:
+        print(f"pledger import: {e}", file=sys.stderr)
+        return 1
+    print(
+        f"imported {args.file}: {len(items)} item(s), {report.written} written,"
+        f" {report.present} already present"
+    )
+    return 0
+
+
+async def _import(settings: Settings, items: list[Item], quiet: bool) -> ImportReport:
+    with tqdm(total=len(items), unit=" items", file=sys.stderr, disable=quiet) as bar:
+        async with open_store(settings) as store:
+            return await import_items(store, items, lambda: bar.update(1))
+
+
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from service.cli import resolve_database  # the CLI imports this module: import late
+
+    now = datetime.now(UTC)
+    try:
+        as_of = parse_query_time("--as-of", args.as_of, now)
+        known_at = parse_query_time("--known-at", args.known_at, now)
+    except InvalidParameter as e:
+        print(f"pledger replay: {e.detail}", file=sys.stderr)
+        return 2
+    settings = resolve_database(settings)
+    entries = asyncio.run(_timeline(settings, args.commitment, as_of, known_at))
+    print(f"{args.commitment} as of {format_time(as_of)}, known at {format_time(known_at)}")
+    for entry in entries:
+        print(render(entry))
+    return 0
+
+
+async def _timeline(
+    settings: Settings, commitment_id: str, as_of: datetime, known_at: datetime
+) -> list[TimelineEntry]:
+    async with open_store(settings) as store:
+        return await load_timeline(store, commitment_id, as_of, known_at)
+
+
+def render(entry: TimelineEntry) -> str:
+    """One line per event: when, what, and the status right after it."""
+    what = entry.type + _detail(entry.data)
+    if entry.corrected:
+        what += " [CORRECTED: not applied]"
+    status = entry.status
+    if status is None:
+        after = "-> does not exist"
+    else:
+        due = format_time(status.due_by)[:10] if status.due_by else "none"
+        disputed = ", disputed" if status.disputed else ""
+        after = f"-> {status.verdict}, {status.schedule}{disputed}, due {due}"
+    times = (
+        f"{format_time(entry.occurred_at)[:16]}Z (recorded {format_time(entry.recorded_at)[:16]}Z)"
+    )
+    return f"#{entry.position:<6} {times}  {what}  {after}"
+
+
+def _detail(data: dict[str, Any]) -> str:
+    if "promisor" in data:
+        return f" by {data['promisor']} to {', '.join(data['promisees'])}"
+    for keys in (
+        ("assessor", "verdict", "strength"),
+        ("condition",),
+        ("due_by",),
+        ("by",),
+        ("corrects",),
+    ):
+        if all(k in data for k in keys):
+            return " " + " ".join(str(data[k]) for k in keys)
+    return ""

@@ -1,0 +1,117 @@
+"""`pledger import` and `pledger replay` as a user runs them: a subprocess on its own database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from tests.conftest import drop_database, fresh_database
+
+SCENARIO = Path(__file__).parents[2] / "examples" / "nato-afghanistan-2021.json"
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture
+async def dsn(server_dsn: str) -> AsyncIterator[str]:
+    dsn = await fresh_database(server_dsn, "pledger_cli")
+    yield dsn
+    await drop_database(server_dsn, dsn)
+
+
+async def pledger(dsn: str, *args: str) -> tuple[int, str, str]:
+    environment = {**os.environ, "DATABASE_URL": dsn, "PLEDGER_LOG_LEVEL": "WARNING"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "service", *args,
+        cwd=ROOT, env=environment,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def event_count(dsn: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM events"))
+    finally:
+        await conn.close()
+
+
+async def test_importing_the_same_file_twice_adds_nothing(dsn: str) -> None:
+    code, out, err = await pledger(dsn, "import", str(SCENARIO))
+    assert code == 0, err
+    assert "27 item(s), 27 written, 0 already present" in out
+    assert "27/27" in err  # the progress bar, on stderr
+    assert await event_count(dsn) == 27
+    code, out, _ = await pledger(dsn, "import", "--quiet", str(SCENARIO))
+    assert code == 0 and "0 written, 27 already present" in out
+    assert await event_count(dsn) == 27
+
+
+def _write(tmp_path: Path, scenario: dict[str, Any]) -> str:
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(scenario), encoding="utf-8")
+    return str(path)
+
+
+async def test_a_malformed_item_is_named_and_nothing_is_written(dsn: str, tmp_path: Path) -> None:
+    scenario = json.loads(SCENARIO.read_text(encoding="utf-8"))
+    scenario["events"][2]["strength"] = "rumoured"
+    code, out, err = await pledger(dsn, "import", "--quiet", _write(tmp_path, scenario))
+    assert code == 1 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pledger import: events[2] (taliban-stop")
+    assert "strength" in lines[0]
+    assert await event_count(dsn) == 0
+
+
+async def test_an_item_the_ledger_refuses_stops_the_import_there(dsn: str, tmp_path: Path) -> None:
+    scenario = json.loads(SCENARIO.read_text(encoding="utf-8"))
+    scenario["commitments"][1]["promisor"] = "nobody"
+    path = _write(tmp_path, scenario)
+    code, _, err = await pledger(dsn, "import", "--quiet", path)
+    assert code == 1
+    assert err.strip() == (
+        "pledger import: commitments[1] (taliban-stop-attacks): validation failed:"
+        " promisor: party 'nobody' does not exist"
+    )
+    valid_before = len(scenario["parties"]) + len(scenario["agreements"]) + 1
+    assert await event_count(dsn) == valid_before
+    scenario["commitments"][1]["promisor"] = "taliban"  # fixed: the import goes on from there
+    code, out, _ = await pledger(dsn, "import", "--quiet", _write(tmp_path, scenario))
+    assert code == 0 and f"{27 - valid_before} written, {valid_before} already present" in out
+
+
+async def test_replay_prints_the_timeline_with_the_status_after_each_event(dsn: str) -> None:
+    assert (await pledger(dsn, "import", "--quiet", str(SCENARIO)))[0] == 0
+    code, out, err = await pledger(dsn, "replay", "allied-withdrawal")
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("allied-withdrawal as of ")
+    assert len(lines) == 9
+    assert "commitment_made by united-states to taliban" in lines[1]
+    assert lines[1].endswith("-> pending_condition, not_due, due 2021-05-01")
+    assert "deadline_changed" in lines[3] and lines[3].endswith("due 2021-09-11")
+    assert lines[-1].endswith("-> fulfilled, met_on_time, disputed, due 2021-08-31")
+    code, out, _ = await pledger(dsn, "replay", "allied-withdrawal", "--as-of", "2021-03-01")
+    assert code == 0 and len(out.strip().splitlines()) == 3
+
+
+async def test_replay_of_an_unknown_commitment_fails_in_one_line(dsn: str) -> None:
+    code, out, err = await pledger(dsn, "replay", "no-such-thing")
+    assert code == 1 and out == ""
+    assert err.strip() == "pledger replay: commitment 'no-such-thing' does not exist"
+    code, _, err = await pledger(dsn, "replay", "x", "--as-of", "tomorrow")
+    assert code == 2
+    assert err.strip() == (
+        "pledger replay: 'tomorrow' is not a date (YYYY-MM-DD) or an ISO 8601 timestamp"
+    )

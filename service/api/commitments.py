@@ -133,7 +133,7 @@ async def list_commitments(request: web.Request) -> web.Response:
         )  # fmt: skip
         items = [readside.summary(s) for s in statuses]
     page, more = items[:limit], len(items) > limit
-    next_after = page[-1]["commitment"] if more else None
+    next_after = page[-1]["id"] if more else None
     body = {
         "as_of": format_time(as_of),
         "known_at": format_time(known_at),

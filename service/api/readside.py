@@ -121,9 +121,15 @@ def uses_read_tables(request: web.Request, given: bool) -> bool:
     return request.app[POOL] is not None and not given
 
 
+SUMMARY_FIELDS = ("promisor", "promisees", "agreement", "verdict", "disputed", "schedule")
+
+
 def summary(status: CommitmentStatus) -> dict[str, Any]:
-    """A commitment's line in a list or a compliance answer."""
+    """A commitment's line in a list or a compliance answer: the read tables' row shape."""
     body = status.to_json()
-    for heavy in ("assessments", "conditions", "as_of", "known_at"):
-        body.pop(heavy)
-    return body
+    return {
+        "id": status.commitment,
+        **{name: body[name] for name in SUMMARY_FIELDS},
+        "due_by": body["due_by"],
+        "last_position": status.last_position,
+    }

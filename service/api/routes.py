@@ -31,7 +31,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/v1/agreements/{id}", entities.get_agreement)
     app.router.add_get("/v1/agreements/{id}/compliance", compliance.agreement)
     app.router.add_post("/v1/commitments", commitments.post_commitment)
-    app.router.add_get("/v1/commitments", commitments.list_commitments)
+    app.router.add_get("/v1/commitments", commitments.list_commitments, name="commitments")
     app.router.add_get("/v1/commitments/{id}", commitments.get_commitment)
     app.router.add_post("/v1/commitments/{id}/events", commitments.post_event)
     app.router.add_get("/v1/commitments/{id}/status", commitments.get_status)

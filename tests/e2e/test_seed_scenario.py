@@ -7,6 +7,8 @@ the April 2021 deadline change (known_at = K1) from what it knows now.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,7 @@ import pytest
 from service.app import create_app
 from service.domain.records import format_time
 from service.importer import import_items, read_scenario
+from service.projections.leader import ProjectorRunner
 from service.store.database import create_pool
 from service.store.postgres import PostgresStore
 from tests.commitments_support import get, post
@@ -50,9 +53,14 @@ async def seeded(server_dsn: str, settings: Any) -> AsyncIterator[Seeded]:
     await import_items(store, items[cut:])
     k2 = format_time((await store.read_all(await store.head_position() - 1, 1))[0].recorded_at)
     seed_settings = settings.model_copy(update={"database_url": dsn})
+    runner = ProjectorRunner(store, dsn, role=settings.db_role, poll_interval=0.05)
+    projector = asyncio.create_task(runner.run())
     try:
         yield Seeded(seed_settings, store, pool, k1, k2)
     finally:
+        projector.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await projector
         await store.close()
         await pool.close()
         await drop_database(server_dsn, dsn)
@@ -162,3 +170,113 @@ async def test_a_correction_acts_from_when_it_is_recorded(client: Any, seeded: S
     assert (await status(client, cid, as_of="2021-02-19", known_at=seeded.k2)) == before
     now = await status(client, cid)
     assert (now["verdict"], now["schedule"]) == ("fulfilled", "met_on_time")
+
+
+async def head(seeded: Seeded) -> str:
+    return str(await seeded.store.head_position())
+
+
+async def test_lists_from_the_read_tables_agree_with_the_fold(client: Any, seeded: Seeded) -> None:
+    """The current list (read tables, after min_position) and the on-the-fly fold at the same
+    moment give the same lines, for every filter the scenario can exercise."""
+    position = await head(seeded)
+    for filters in (
+        {"promisor": "taliban"},
+        {"promisee": "united-states"},
+        {"agreement": "doha-2020"},
+        {"verdict": "breached"},
+        {"schedule": "met_on_time"},
+        {},
+    ):
+        current = await get(client, "/v1/commitments", min_position=position, **filters)
+        folded = await get(client, "/v1/commitments", as_of=current["as_of"], **filters)
+        assert current["commitments"] and current["commitments"] == folded["commitments"], filters
+    taliban = await get(client, "/v1/commitments", promisor="taliban", min_position=position)
+    lines = {c["id"]: (c["verdict"], c["schedule"]) for c in taliban["commitments"]}
+    assert lines == {
+        "taliban-afghan-settlement": ("stalled", "no_deadline"),
+        "taliban-al-qaeda": ("breached", "no_deadline"),
+        "taliban-stop-attacks": ("breached", "no_deadline"),
+    }
+
+
+async def test_list_pages_and_filters_as_of_a_date(client: Any, seeded: Seeded) -> None:
+    times = {"as_of": "2021-03-01", "known_at": seeded.k2}
+    first = await get(client, "/v1/commitments", limit="2", **times)
+    assert [c["id"] for c in first["commitments"]] == [
+        "allied-withdrawal",
+        "austin-no-unilateral-withdrawal",
+    ]
+    assert first["next"] == "austin-no-unilateral-withdrawal"
+    second = await get(client, "/v1/commitments", limit="2", after=first["next"], **times)
+    assert [c["id"] for c in second["commitments"]] == [
+        "taliban-afghan-settlement",
+        "taliban-al-qaeda",
+    ]
+    breached = await get(client, "/v1/commitments", verdict="breached", **times)
+    assert [c["id"] for c in breached["commitments"]] == [
+        "taliban-al-qaeda",
+        "taliban-stop-attacks",
+    ]
+    before = await get(client, "/v1/commitments", as_of="2021-02-17", known_at=seeded.k2)
+    assert "austin-no-unilateral-withdrawal" not in [c["id"] for c in before["commitments"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("verdict=kept", "verdict"),
+        ("schedule=soon", "schedule"),
+        ("min_position=-1", "min_position"),
+        ("as_of=someday", "as_of"),
+        ("limit=0", "limit"),
+    ],
+)
+async def test_list_bad_parameters_are_400(client: Any, query: str, parameter: str) -> None:
+    response = await client.get(f"/v1/commitments?{query}")
+    problem = await response.json(content_type=None)
+    assert response.status == 400 and problem["parameter"] == parameter
+
+
+async def test_party_compliance_as_of_and_now(client: Any, seeded: Seeded) -> None:
+    march = await get(
+        client, "/v1/parties/taliban/compliance", as_of="2021-03-01", known_at=seeded.k2
+    )
+    assert (march["total"], march["kept_ratio"]) == (3, 0.0)
+    assert (march["verdicts"]["breached"], march["verdicts"]["stalled"]) == (2, 1)
+    assert march["schedules"]["no_deadline"] == 3 and len(march["commitments"]) == 3
+    now = await get(client, "/v1/parties/taliban/compliance", min_position=await head(seeded))
+    assert {k: now[k] for k in ("total", "verdicts", "schedules", "kept_ratio")} == {
+        k: march[k] for k in ("total", "verdicts", "schedules", "kept_ratio")
+    }
+    us = await get(client, "/v1/parties/united-states/compliance", min_position=await head(seeded))
+    assert (us["verdicts"]["fulfilled"], us["kept_ratio"]) == (2, 1.0)
+    assert us["schedules"]["met_on_time"] == 1
+    early = await get(client, "/v1/parties/united-states/compliance", as_of="2020-03-01")
+    assert early["total"] == 1 and early["kept_ratio"] is None
+
+
+async def test_agreement_compliance_per_promisor(client: Any, seeded: Seeded) -> None:
+    march = await get(
+        client, "/v1/agreements/doha-2020/compliance", as_of="2021-03-01", known_at=seeded.k2
+    )
+    assert sorted(march["promisors"]) == ["taliban", "united-states"]
+    assert march["promisors"]["united-states"]["verdicts"]["in_progress"] == 1
+    assert march["overall"]["total"] == 4
+    now = await get(client, "/v1/agreements/doha-2020/compliance", min_position=await head(seeded))
+    assert now["promisors"]["united-states"]["verdicts"]["fulfilled"] == 1
+    assert now["overall"]["total"] == 4 and len(now["commitments"]) == 4
+    paged = await get(client, "/v1/agreements/doha-2020/compliance", limit="3", as_of="2021-03-01")
+    assert len(paged["commitments"]) == 3
+    assert paged["next"].startswith("/v1/commitments?agreement=doha-2020&after=taliban-al-qaeda")
+
+
+async def test_compliance_unhappy_paths(client: Any, seeded: Seeded) -> None:
+    await get(client, "/v1/parties/nobody/compliance", 404)
+    await get(client, "/v1/agreements/nothing/compliance", 404)
+    await get(client, "/v1/parties/taliban/compliance", 400, known_at="never")
+    late = int(await head(seeded)) + 1000
+    problem = await get(
+        client, "/v1/parties/taliban/compliance", 503, min_position=str(late), wait="0"
+    )
+    assert problem["min_position"] == late and problem["checkpoint"] < late

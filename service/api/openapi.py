@@ -7,10 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
-from service.api import spec_ledger, spec_streams
+from service.api import spec_commitments, spec_ledger, spec_streams
 from service.api.rendering import json_response
 
-SPEC_MODULES: list[ModuleType] = [spec_streams, spec_ledger]
+SPEC_MODULES: list[ModuleType] = [spec_streams, spec_ledger, spec_commitments]
 
 PROBLEM = {
     "type": "object",

@@ -186,5 +186,5 @@ if __name__ == "__main__":
     parser.add_argument("--read", type=int, default=100_000)
     parser.add_argument("--page", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--writers", type=int, default=2, help="concurrent batch writers")
+    parser.add_argument("--writers", type=int, default=1, help="concurrent batch writers")
     asyncio.run(main(parser.parse_args()))

@@ -38,20 +38,28 @@ ALTER TABLE events ENABLE ALWAYS TRIGGER events_refuse_truncate;
 
 -- One batch of appends in one statement (one round trip, one commit). Why a lock at all:
 -- see service/store/postgres.py. Events arrive as parallel arrays; consecutive rows with the
--- same app_idx form one caller's append, decided in order:
---   'exists'   some of its event ids are stored already: those rows are returned, nothing is
---              written, and the caller decides whether it is an idempotent retry;
+-- same app_idx form one caller's append, decided in order, with one result row per append
+-- (several for 'exists'):
+--   'exists'   some of its event ids are stored already (or earlier in this batch): their
+--              stored rows are returned, nothing is written, and the caller decides whether
+--              it is an idempotent retry;
 --   'conflict' the expected version does not hold (-1 any, -2 no_stream, -3 stream_exists,
 --              n >= 0 exactly n): out_actual is the stream's version, nothing is written;
---   'ok'       its events are inserted with the next positions and versions.
+--   'ok'       its events take the next positions and versions: out_actual is the stream's
+--              version before it, out_position its first position.
+-- Looking up every event id costs as much as the rest of a small batch, and retries are rare,
+-- so the caller first calls with check_known = false and lets the unique index on event_id
+-- refuse a reused id; only then does it call again with check_known = true. Every lookup is a
+-- single-row index probe, so no cached plan can turn it into a scan of the log.
 -- The canonical bytes are the caller's rendering (parts a and c) with the three values only
--- the database knows put in between: position, recorded_at and version.
+-- the database knows put in between: position, recorded_at and version; the caller assembles
+-- the same bytes from the same parts (service/domain/records.py).
 CREATE FUNCTION pledger_append(
-    lock_key bigint, app_idx int[], stream_ids text[], expected int[], event_ids uuid[],
+    lock_key bigint, check_known boolean, app_idx int[], stream_ids text[], expected int[], event_ids uuid[],
     types text[], datas jsonb[], metas jsonb[], occurred timestamptz[],
     part_a text[], part_c text[])
 RETURNS TABLE (out_idx int, out_outcome text, out_actual int, out_position bigint,
-               out_canonical bytea)
+               out_canonical bytea, out_recorded_at timestamptz)
 LANGUAGE plpgsql AS $$
 DECLARE
     head      bigint;
@@ -60,60 +68,91 @@ DECLARE
     n         int := coalesce(array_length(app_idx, 1), 0);
     i         int := 1;
     j         int;
-    cur       int;
     m         int;
-    inserted  boolean := false;
+    s         int;
+    cur       int;
     known     uuid[];
+    streams   text[];
+    versions  int[];
+    take      int[] := '{}';
+    take_pos  bigint[] := '{}';
+    take_ver  int[] := '{}';
+    retried   int[] := '{}';
+    q         int;
 BEGIN
     PERFORM pg_advisory_xact_lock(lock_key);
     SELECT coalesce(max(e.position), 0) INTO head FROM events e;
     now_at := clock_timestamp();
     now_text := to_char(now_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
-    -- Lookups are written as one unique-index probe per id, so that no cached plan can turn
-    -- them into a scan of the whole log.
     known := '{}';
-    FOR m IN 1 .. n LOOP
-        IF EXISTS (SELECT 1 FROM events s WHERE s.event_id = event_ids[m]) THEN
-            known := known || event_ids[m];
-        END IF;
-    END LOOP;
+    IF check_known THEN
+        -- A scalar subquery, not EXISTS or a join: the planner cannot flatten it into a scan.
+        known := ARRAY(SELECT x.id FROM unnest(event_ids) AS x(id)
+                       WHERE (SELECT true FROM events e WHERE e.event_id = x.id));
+    END IF;
+    streams := '{}';
+    versions := '{}';
     WHILE i <= n LOOP
         j := i;
         WHILE j < n AND app_idx[j + 1] = app_idx[i] LOOP
             j := j + 1;
         END LOOP;
+        s := array_position(streams, stream_ids[i]);
+        IF s IS NULL THEN
+            streams := streams || stream_ids[i];
+            versions := versions || coalesce((SELECT e.version FROM events e
+                                              WHERE e.stream_id = stream_ids[i]
+                                              ORDER BY e.version DESC LIMIT 1), 0);
+            s := array_length(streams, 1);
+        END IF;
+        cur := versions[s];
         IF known && event_ids[i:j] THEN
+            retried := retried || i || j;
+        ELSIF NOT (expected[i] = -1 OR (expected[i] = -2 AND cur = 0)
+                   OR (expected[i] = -3 AND cur > 0) OR expected[i] = cur)
+              AND EXISTS (SELECT 1 FROM unnest(event_ids[i:j]) AS x(id)
+                          WHERE (SELECT true FROM events e WHERE e.event_id = x.id)) THEN
+            -- A retry of an append that moved the stream on fails its version check; it
+            -- is answered as a retry all the same.
+            retried := retried || i || j;
+        ELSIF expected[i] = -1 OR (expected[i] = -2 AND cur = 0)
+              OR (expected[i] = -3 AND cur > 0) OR expected[i] = cur THEN
             FOR m IN i .. j LOOP
-                RETURN QUERY SELECT app_idx[i], 'exists'::text, 0, s.position, s.canonical
-                    FROM events s WHERE s.event_id = event_ids[m];
+                take := take || m;
+                take_pos := take_pos || (head + m - i + 1);
+                take_ver := take_ver || (cur + m - i + 1);
             END LOOP;
+            out_idx := app_idx[i]; out_outcome := 'ok'; out_actual := cur;
+            out_position := head + 1; out_canonical := NULL; out_recorded_at := now_at;
+            RETURN NEXT;
+            head := head + (j - i + 1);
+            versions[s] := cur + (j - i + 1);
+            known := known || event_ids[i:j];
         ELSE
-            cur := coalesce((SELECT e.version FROM events e WHERE e.stream_id = stream_ids[i]
-                             ORDER BY e.version DESC LIMIT 1), 0);
-            IF expected[i] = -1 OR (expected[i] = -2 AND cur = 0)
-               OR (expected[i] = -3 AND cur > 0) OR expected[i] = cur THEN
-                RETURN QUERY
-                INSERT INTO events AS e (position, stream_id, version, event_id, type, data,
-                                         metadata, occurred_at, recorded_at, canonical)
-                SELECT head + k, stream_ids[i], cur + k, event_ids[i + k - 1], types[i + k - 1],
-                       datas[i + k - 1], metas[i + k - 1], occurred[i + k - 1], now_at,
-                       convert_to(part_a[i + k - 1] || (head + k)::text || ',"recorded_at":"'
-                                  || now_text || part_c[i + k - 1] || (cur + k)::text || '}',
-                                  'UTF8')
-                FROM generate_series(1, j - i + 1) AS k
-                RETURNING app_idx[i], 'ok'::text, cur, e.position, e.canonical;
-                head := head + (j - i + 1);
-                known := known || event_ids[i:j];
-                inserted := true;
-            ELSE
-                RETURN QUERY SELECT app_idx[i], 'conflict'::text, cur, 0::bigint, NULL::bytea;
-            END IF;
+            out_idx := app_idx[i]; out_outcome := 'conflict'; out_actual := cur;
+            out_position := 0; out_canonical := NULL; out_recorded_at := NULL;
+            RETURN NEXT;
         END IF;
         i := j + 1;
     END LOOP;
-    IF inserted THEN
+    IF array_length(take, 1) > 0 THEN
+        INSERT INTO events (position, stream_id, version, event_id, type, data, metadata,
+                            occurred_at, recorded_at, canonical)
+        SELECT u.p, stream_ids[u.t], u.v, event_ids[u.t], types[u.t], datas[u.t], metas[u.t],
+               occurred[u.t], now_at,
+               convert_to(part_a[u.t] || u.p::text || ',"recorded_at":"' || now_text
+                          || part_c[u.t] || u.v::text || '}', 'UTF8')
+          FROM unnest(take, take_pos, take_ver) AS u(t, p, v);
         PERFORM pg_notify('pledger_events', head::text);
     END IF;
+    -- Retries are answered after the insert, so a retry within this batch sees its original.
+    FOR m IN 1 .. coalesce(array_length(retried, 1), 0) / 2 LOOP
+        FOR q IN retried[2 * m - 1] .. retried[2 * m] LOOP
+            RETURN QUERY
+                SELECT app_idx[q], 'exists'::text, 0, e.position, e.canonical, e.recorded_at
+                  FROM events e WHERE e.event_id = event_ids[q];
+        END LOOP;
+    END LOOP;
 END
 $$;
 
@@ -129,7 +168,7 @@ BEGIN
         EXECUTE format('GRANT pledger_app TO %I', current_user);
         GRANT SELECT, INSERT ON events TO pledger_app;
         GRANT SELECT ON schema_migrations TO pledger_app;
-        GRANT EXECUTE ON FUNCTION pledger_append(bigint, int[], text[], int[], uuid[], text[],
+        GRANT EXECUTE ON FUNCTION pledger_append(bigint, boolean, int[], text[], int[], uuid[], text[],
             jsonb[], jsonb[], timestamptz[], text[], text[]) TO pledger_app;
     END IF;
 END

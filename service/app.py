@@ -62,6 +62,7 @@ async def _postgres_store(app: web.Application) -> AsyncIterator[None]:
         pool,
         settings.database_url,
         batch_max=settings.append_batch_max,
+        writers=settings.append_writers,
         poll_interval=settings.poll_interval_seconds,
     )
     app[POOL] = pool

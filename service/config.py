@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     page_limit_default: int = Field(default=100, ge=1)
     page_limit_max: int = Field(default=1000, ge=1)
     append_batch_max: int = Field(default=500, ge=1)
+    append_writers: int = Field(default=1, ge=1, le=8)
     poll_interval_seconds: float = Field(default=1.0, gt=0)
     sse_heartbeat_seconds: float = Field(default=15.0, gt=0)
     log_level: str = "INFO"

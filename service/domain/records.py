@@ -62,23 +62,35 @@ class NewEvent:
         )
 
 
-def canonical_parts(event: NewEvent, *, stream_id: str) -> tuple[str, str]:
+def canonical_parts(
+    event: NewEvent,
+    *,
+    stream_id: str,
+    data_json: str | None = None,
+    metadata_json: str | None = None,
+) -> tuple[str, str]:
     """The canonical document split around the values only the store knows.
 
     Keys sort as data, event_id, metadata, occurred_at, position, recorded_at, stream_id, type,
     version, so the document is: part_a + position + ',"recorded_at":"' + recorded_at + part_c
     + version + '}'. The PostgreSQL store assembles it so in SQL (schema/001_events.sql).
+    data_json and metadata_json, when given, are canonical_json() of data and metadata already
+    rendered (so that an append renders each only once).
     """
-    head = canonical_json(
-        {
-            "data": event.data,
-            "event_id": str(event.event_id),
-            "metadata": event.metadata,
-            "occurred_at": format_time(event.occurred_at),
-        }
-    ).decode("utf-8")
-    tail = canonical_json({"stream_id": stream_id, "type": event.type}).decode("utf-8")
-    return head[:-1] + ',"position":', '",' + tail[1:-1] + ',"version":'
+    if data_json is None:
+        data_json = canonical_json(event.data).decode("utf-8")
+    if metadata_json is None:
+        metadata_json = canonical_json(event.metadata).decode("utf-8")
+    part_a = (
+        f'{{"data":{data_json},"event_id":"{event.event_id}","metadata":{metadata_json},'
+        f'"occurred_at":"{format_time(event.occurred_at)}","position":'
+    )
+    part_c = f'","stream_id":{_string(stream_id)},"type":{_string(event.type)},"version":'
+    return part_a, part_c
+
+
+def _string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def assemble_canonical(

@@ -24,6 +24,7 @@ class PendingAppend:
     events: Sequence[NewEvent]
     expected: ExpectedVersion
     future: asyncio.Future[AppendResult] = field(repr=False)
+    rendered: list[tuple[str, str]] = field(default_factory=list, repr=False)
 
 
 @dataclass

@@ -14,7 +14,6 @@ A whole batch is one call of pledger_append() (schema/001_events.sql): one round
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -22,7 +21,12 @@ from typing import Any
 import asyncpg
 
 from service.domain.errors import ConcurrencyConflict, DomainError, StreamNotFound
-from service.domain.records import NewEvent, RecordedEvent, canonical_parts
+from service.domain.records import (
+    NewEvent,
+    RecordedEvent,
+    assemble_canonical,
+    canonical_parts,
+)
 from service.store.batching import PendingAppend, replay_of, result_of
 from service.store.errors import translate_db_errors
 from service.store.notifier import Notifier
@@ -35,8 +39,8 @@ APPEND_LOCK = 7_085_201_002  # the advisory lock every append transaction takes
 CHANNEL = "pledger_events"
 
 APPEND_SQL = (
-    "SELECT * FROM pledger_append($1, $2::int[], $3::text[], $4::int[], $5::uuid[], $6::text[],"
-    " $7::jsonb[], $8::jsonb[], $9::timestamptz[], $10::text[], $11::text[])"
+    "SELECT * FROM pledger_append($1, $2, $3::int[], $4::text[], $5::int[], $6::uuid[],"
+    " $7::text[], $8::jsonb[], $9::jsonb[], $10::timestamptz[], $11::text[], $12::text[])"
 )
 
 
@@ -49,7 +53,7 @@ class PostgresStore:
         dsn: str,
         *,
         batch_max: int = 500,
-        writers: int = 2,
+        writers: int = 1,
         poll_interval: float = 1.0,
     ) -> None:
         self._pool = pool
@@ -68,9 +72,10 @@ class PostgresStore:
     async def append(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: ExpectedVersion
     ) -> AppendResult:
-        validate_append(stream_id, events, expected_version)
+        rendered = validate_append(stream_id, events, expected_version)
         future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
-        self._queue.append(PendingAppend(stream_id, list(events), expected_version, future))
+        pending = PendingAppend(stream_id, list(events), expected_version, future, rendered)
+        self._queue.append(pending)
         # A finished writer is done() at once, before its done-callback removes it from the set.
         if sum(not t.done() for t in self._writers) < self._max_writers:
             # A second writer sends its batch while the first one's result travels back; the
@@ -82,6 +87,9 @@ class PostgresStore:
 
     async def _write_queued(self) -> None:
         while self._queue:
+            # Let the callers whose appends just completed run first: a caller that appends
+            # again at once then joins this batch instead of waiting a whole round for the next.
+            await asyncio.sleep(0)
             batch, self._queue = self._queue[: self._batch_max], self._queue[self._batch_max :]
             try:
                 await self._write_batch(batch)
@@ -98,14 +106,19 @@ class PostgresStore:
                 _fail(batch, e)
 
     async def _write_batch(self, batch: list[PendingAppend]) -> None:
+        columns, parts = _append_arrays(batch)
         with translate_db_errors():
-            rows = await self._pool.fetch(APPEND_SQL, APPEND_LOCK, *_append_arrays(batch))
+            try:
+                rows = await self._pool.fetch(APPEND_SQL, APPEND_LOCK, False, *columns)
+            except asyncpg.UniqueViolationError:
+                # An event id is stored already (a retry): decide again, looking ids up.
+                rows = await self._pool.fetch(APPEND_SQL, APPEND_LOCK, True, *columns)
         by_append: dict[int, list[Any]] = {}
         for row in rows:
             by_append.setdefault(row[0], []).append(row)
         wrote = False
         for idx, pending in enumerate(batch):
-            outcome = _outcome(pending, by_append[idx])
+            outcome = _outcome(pending, parts[idx], by_append[idx])
             wrote = wrote or (isinstance(outcome, AppendResult) and not outcome.replayed)
             if pending.future.done():
                 continue
@@ -210,30 +223,50 @@ def _fail(batch: Sequence[PendingAppend], error: BaseException) -> None:
 EXPECTED_CODES = {"any": -1, "no_stream": -2, "stream_exists": -3}
 
 
-def _append_arrays(batch: list[PendingAppend]) -> list[list[Any]]:
-    """The batch as the parallel arrays pledger_append() takes, one element per event."""
+Parts = tuple[str, str]
+
+
+def _append_arrays(batch: list[PendingAppend]) -> tuple[list[list[Any]], list[list[Parts]]]:
+    """The batch as the parallel arrays pledger_append() takes, and each event's canonical parts."""
     columns: list[list[Any]] = [[] for _ in range(10)]
+    parts_of: list[list[Parts]] = []
     for idx, pending in enumerate(batch):
         code = EXPECTED_CODES.get(pending.expected, pending.expected)  # type: ignore[arg-type]
-        for event in pending.events:
-            part_a, part_c = canonical_parts(event, stream_id=pending.stream_id)
+        parts_of.append([])
+        for event, (data, metadata) in zip(pending.events, pending.rendered, strict=True):
+            parts = canonical_parts(
+                event, stream_id=pending.stream_id, data_json=data, metadata_json=metadata
+            )
+            parts_of[-1].append(parts)
             values = (
                 idx, pending.stream_id, code, event.event_id, event.type,
-                json.dumps(event.data), json.dumps(event.metadata), event.occurred_at,
-                part_a, part_c,
+                data, metadata, event.occurred_at, *parts,
             )  # fmt: skip
             for column, value in zip(columns, values, strict=True):
                 column.append(value)
-    return columns
+    return columns, parts_of
 
 
-def _outcome(pending: PendingAppend, rows: list[Any]) -> AppendResult | DomainError:
+def _outcome(
+    pending: PendingAppend, parts: list[Parts], rows: list[Any]
+) -> AppendResult | DomainError:
     kind = rows[0][1]
     if kind == "conflict":
         return ConcurrencyConflict(pending.stream_id, pending.expected, rows[0][2])
-    events = [RecordedEvent(r[3], r[4]) for r in sorted(rows, key=lambda r: r[3])]
     if kind == "ok":
+        # The same bytes the database assembled from the same parts (schema/001_events.sql).
+        _, _, before, first, _, recorded_at = rows[0]
+        events = [
+            RecordedEvent(
+                first + n,
+                assemble_canonical(
+                    parts[n], position=first + n, recorded_at=recorded_at, version=before + n + 1
+                ),
+            )
+            for n in range(len(pending.events))
+        ]
         return result_of(pending.stream_id, events, replayed=False)
-    outcome = replay_of(pending, {e.event_id: e for e in events})
+    stored = {e.event_id: e for e in (RecordedEvent(r[3], r[4]) for r in rows)}
+    outcome = replay_of(pending, stored)
     assert outcome is not None  # the database found some of its ids
     return outcome

@@ -14,9 +14,13 @@ EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 NAMED_EXPECTATIONS = ("no_stream", "stream_exists", "any")
 
 
+Rendered = tuple[str, str]  # canonical JSON of an event's data and metadata
+
+
 def validate_append(
     stream_id: str, events: Sequence[NewEvent], expected_version: ExpectedVersion
-) -> None:
+) -> list[Rendered]:
+    """Refuse a malformed append; return each event's data and metadata rendered canonically."""
     if not STREAM_ID.match(stream_id):
         raise ValidationFailed("stream_id", f"invalid stream id {stream_id!r}")
     if isinstance(expected_version, bool) or not (
@@ -28,21 +32,23 @@ def validate_append(
         raise ValidationFailed("events", "an append needs at least one event")
     if len({e.event_id for e in events}) != len(events):
         raise ValidationFailed("event_id", "the same event id appears twice in one append")
-    for event in events:
-        _validate_event(event)
+    return [_validate_event(event) for event in events]
 
 
-def _validate_event(event: NewEvent) -> None:
+def _validate_event(event: NewEvent) -> Rendered:
     if not EVENT_TYPE.match(event.type):
         raise ValidationFailed("type", f"invalid event type {event.type!r} (snake_case)")
     if event.occurred_at.tzinfo is None:
         raise ValidationFailed("occurred_at", "occurred_at must be timezone-aware")
+    rendered: list[str] = []
     for name, value in (("data", event.data), ("metadata", event.metadata)):
         if not isinstance(value, dict):
             raise ValidationFailed(name, f"{name} must be a JSON object")
         try:
-            rendered = canonical_json(value)
+            text = canonical_json(value).decode("utf-8")
         except (TypeError, ValueError) as e:
             raise ValidationFailed(name, f"{name} is not plain JSON: {e}") from e
-        if b"\\u0000" in rendered:
+        if "\\u0000" in text:
             raise ValidationFailed(name, f"{name} contains a NUL character, which is not stored")
+        rendered.append(text)
+    return rendered[0], rendered[1]

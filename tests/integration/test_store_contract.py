@@ -30,6 +30,8 @@ async def test_append_to_new_stream_assigns_versions_and_positions(store) -> Non
     assert [e.version for e in events] == [1, 2]
     assert [e.data for e in events] == [{"n": 1}, {"n": 2}]
     assert [e.position for e in events] == [result.first_position, result.last_position]
+    # What append returned is byte for byte what was stored.
+    assert [e.canonical for e in result.events] == [e.canonical for e in events]
 
 
 async def test_event_fields_round_trip_through_canonical_bytes(store) -> None:

@@ -19,7 +19,7 @@ from service.domain.events import commitment_stream
 from service.domain.records import RecordedEvent
 from service.projections import tables
 from service.projections.rows import fold_row
-from service.projections.streams import StreamCache
+from service.projections.streams import StreamCache, gc_paused
 from service.store.ports import EventStore
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ class Projector:
         *,
         generation: int | None = None,
         batch_size: int = 2000,
+        catch_up_pages: int = 50,
         idle_seconds: float = 1.0,
         clock: Clock = utc_now,
     ) -> None:
@@ -53,7 +54,8 @@ class Projector:
         self.follow_live = generation is None
         self.generation = generation or 0
         self.position = -1  # unknown until synced with the checkpoint row
-        self.batch_size = batch_size
+        self.batch_size = batch_size  # events per read; a live batch is at most one page
+        self.catch_up_pages = catch_up_pages
         self.idle_seconds = idle_seconds
         self.clock = clock
         self.cache = StreamCache(store)
@@ -117,7 +119,8 @@ class Projector:
 
     async def _commit(self, streams: Sequence[str], position: int) -> None:
         now = self.clock()
-        rows = [fold_row(self.cache.upto(s, position), now) for s in streams]
+        with gc_paused():
+            rows = [fold_row(self.cache.upto(s, position), now) for s in streams]
         try:
             async with self.conn.transaction():
                 locked = await tables.lock_batch(self.conn, self.generation, self.follow_live)
@@ -131,18 +134,30 @@ class Projector:
         self.position = position
 
     async def _read_next(self) -> list[RecordedEvent]:
-        """The batch after our position; while catching up, the next one is read meanwhile."""
-        if self._prefetch is not None and self._prefetch[0] == self.position:
-            events = await self._prefetch[1]
+        """The events after our position: one page when live; while catching up, up to
+        `catch_up_pages` pages, since each transaction folds a touched commitment once."""
+        events: list[RecordedEvent] = []
+        after = self.position
+        while len(events) < self.batch_size * self.catch_up_pages:
+            page = await self._read_page(after)
+            events.extend(page)
+            if len(page) < self.batch_size:
+                break
+            after = page[-1].position
+        return events
+
+    async def _read_page(self, after: int) -> list[RecordedEvent]:
+        """A page of the log; when it is full, the next one is read while we work."""
+        if self._prefetch is not None and self._prefetch[0] == after:
+            page = await self._prefetch[1]
             self._prefetch = None
         else:
             self._drop_prefetch()
-            events = await self.store.read_all(self.position, self.batch_size)
-        if len(events) == self.batch_size:
-            after = events[-1].position
-            task = asyncio.create_task(self.store.read_all(after, self.batch_size))
-            self._prefetch = (after, task)
-        return events
+            page = await self.store.read_all(after, self.batch_size)
+        if len(page) == self.batch_size:
+            task = asyncio.create_task(self.store.read_all(page[-1].position, self.batch_size))
+            self._prefetch = (page[-1].position, task)
+        return page
 
     def _drop_prefetch(self) -> None:
         if self._prefetch is not None:

@@ -33,6 +33,13 @@ SELECT * FROM (
 ) AS current {{schedule}}
 ORDER BY commitment_id LIMIT {{limit}}
 """
+ROW_SQL = f"""
+SELECT s.commitment_id, s.promisor, s.promisees, s.agreement, s.verdict, s.disputed,
+       CASE WHEN $2 <= s.switch_at THEN s.schedule_until ELSE s.schedule_after END AS schedule,
+       s.due_by, s.last_position
+FROM commitment_status_current s
+WHERE s.generation = {LIVE} AND s.commitment_id = $1 AND s.verdict IS NOT NULL
+"""
 CANDIDATES_SQL = f"""
 SELECT s.commitment_id FROM commitment_status_current s
 WHERE s.generation = {LIVE} {{filters}} ORDER BY s.commitment_id
@@ -111,6 +118,13 @@ async def list_current(
     sql = LIST_SQL.format(filters=filters, schedule=schedule_sql, limit=int(limit))
     rows = await pool.fetch(sql, now, *args)
     return [_row_json(r) for r in rows]
+
+
+async def current_row(pool: Any, commitment_id: str, now: datetime) -> dict[str, Any] | None:
+    """One commitment's row as `list_current` gives it; None if it does not exist now (or the
+    projector has not seen it yet: see `wait_for_position`)."""
+    row = await pool.fetchrow(ROW_SQL, commitment_id, now)
+    return None if row is None else _row_json(row)
 
 
 async def candidate_ids(

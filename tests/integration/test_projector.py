@@ -155,7 +155,7 @@ async def test_checkpoint_and_rows_advance_together(db: Db) -> None:
         finally:
             await conn.close()
 
-    async with projector_on(db, batch_size=3) as projector:
+    async with projector_on(db, batch_size=3, catch_up_pages=1) as projector:
         watcher = asyncio.create_task(observe())
         await projector.catch_up(head)
         await asyncio.wait_for(watcher, 10)

@@ -77,7 +77,7 @@ async def db(server_dsn: str) -> AsyncIterator[Db]:
 @pytest.fixture(scope="module")
 async def projector(db: Db) -> AsyncIterator[Projector]:
     """One projector for the module, so that it continues batch after batch like the service."""
-    async with projector_on(db, batch_size=7) as projector:
+    async with projector_on(db, batch_size=7, catch_up_pages=2) as projector:
         yield projector
 
 

@@ -23,8 +23,9 @@ from service.domain.errors import (
     DuplicateEventId,
     StreamNotFound,
 )
-from service.domain.evidence import Evidence
+from service.domain.evidence import Evidence, RecordCorrection
 from service.domain.records import NewEvent, RecordedEvent, canonical_json
+from service.facts import first_events
 from service.store.errors import translate_db_errors
 from service.store.ports import EventStore
 
@@ -133,10 +134,11 @@ def _replay(stream: Sequence[RecordedEvent], decider: Decide, ctx: Context) -> W
 async def check_references(store: EventStore, command: decide.Command) -> None:
     """Rule 8: every party, agreement or commitment the body names must exist (422 naming it)."""
     refs = decide.references(command)
+    cache = first_events(store)
     with translate_db_errors():
-        versions = await asyncio.gather(*(store.stream_version(r.stream_id) for r in refs))
-    for ref, version in zip(refs, versions, strict=True):
-        if version == 0:
+        found = await asyncio.gather(*(cache.get(r.stream_id) for r in refs))
+    for ref, first in zip(refs, found, strict=True):
+        if first is None:
             raise ref.missing()
 
 
@@ -216,4 +218,34 @@ async def record_evidence(
     def decider(stream: list[RecordedEvent], envelope: dict[str, Any]) -> NewEvent:
         return decide.record_evidence(commitment_id, stream, body, now=_now(), **envelope)
 
+    if if_match is None and not isinstance(body, RecordCorrection):
+        written = await _write_on_creation(store, stream_id, body, decider, ctx)
+        if written is not None:
+            return written
     return await _write(store, stream_id, body, decider, ctx, if_match=if_match)
+
+
+async def _write_on_creation(
+    store: EventStore, stream_id: str, command: decide.Command, decider: Decide, ctx: Context
+) -> Written | None:
+    """The fast path of dated evidence, whose every check reads only commitment_made (the
+    stream's first event, which never changes): decide on that event alone and append after
+    whatever the stream holds by then, so concurrent writers to one commitment never clash.
+    A retry with the same key is replayed by the store itself (identical content); None when
+    the key's event holds another body, for the full path to tell apart and refuse."""
+    made, refs = await asyncio.gather(
+        first_events(store).get(stream_id),
+        check_references(store, command),
+        return_exceptions=True,
+    )
+    if isinstance(made, BaseException):
+        raise made
+    head = [] if made is None else [made]
+    new = decider(head, ctx.envelope(stream_id))  # an unknown commitment (404) comes first
+    if isinstance(refs, BaseException):
+        raise refs
+    try:
+        result = await store.append(stream_id, [new], "stream_exists")
+    except DuplicateEventId:
+        return None
+    return Written(result.events[0], replayed=result.replayed)

@@ -17,6 +17,7 @@ from service.domain.errors import EntityNotFound, StreamNotFound
 from service.domain.records import RecordedEvent, format_time
 from service.domain.status import CommitmentStatus, TimelineEntry
 from service.domain.tallies import timeline
+from service.facts import prefixes
 from service.store.errors import translate_db_errors
 from service.store.ports import EventStore
 
@@ -24,10 +25,11 @@ PAGE = 1000
 
 
 async def read_stream(store: EventStore, stream_id: str) -> list[RecordedEvent]:
-    """Every event of a stream; [] when it does not exist."""
+    """Every event of a stream, decoded prefixes kept in process (service/facts.py); [] when it
+    does not exist."""
     try:
         with translate_db_errors():
-            return await store.read_stream(stream_id)
+            return await prefixes(store).read(stream_id)
     except StreamNotFound:
         return []
 

@@ -1,0 +1,267 @@
+"""The commitments API over real HTTP, against a bare aiohttp handler doing one raw INSERT.
+
+    .venv/bin/python bench/api_bench.py [--writes 4000] [--rounds 3] [--rate 200] [--events 1000]
+
+Both servers run in this process on real ports (web.AppRunner + TCPSite); the Pledger app is the
+composition root's, with its pool and the projector running, as `pledger serve` runs it (the
+ledger's tree builder is left out: --with-ledger adds it). Uses DATABASE_URL when set, else a
+throwaway embedded PostgreSQL. Prints medians over rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import aiohttp  # noqa: E402
+import asyncpg  # noqa: E402
+from aiohttp import web  # noqa: E402
+
+from bench.common import bench_database, median, percentile  # noqa: E402
+from service.app import create_app  # noqa: E402
+from service.config import Settings  # noqa: E402
+from service.ledger.background import ledger_background  # noqa: E402
+from service.projections.background import projector_background  # noqa: E402
+
+CLIENTS = 8
+RAW_TABLE = """
+CREATE TABLE raw_assessments (
+    position bigserial PRIMARY KEY, commitment text NOT NULL, body jsonb NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now())
+"""
+SOURCE = {"title": "Bench report", "url": "https://example.org/r"}
+
+
+def assessment(n: int) -> dict[str, Any]:
+    day = 1 + n % 28
+    return {
+        "type": "assessment_recorded", "assessor": "monitor", "verdict": "in_progress",
+        "strength": "reported", "occurred_at": f"2021-03-{day:02d}", "level": n % 4,
+        "source": SOURCE,
+    }  # fmt: skip
+
+
+@asynccontextmanager
+async def serve(app: web.Application) -> AsyncIterator[str]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
+
+
+def raw_app(pool: asyncpg.Pool) -> web.Application:
+    """The baseline: parse the JSON body, one INSERT, answer 201 with the position."""
+
+    async def handler(request: web.Request) -> web.Response:
+        body = await request.json()
+        position = await pool.fetchval(
+            "INSERT INTO raw_assessments (commitment, body) VALUES ($1, $2) RETURNING position",
+            request.match_info["id"],
+            json.dumps(body),
+        )
+        return web.json_response({"position": position}, status=201)
+
+    app = web.Application()
+    app.router.add_post("/v1/commitments/{id}/events", handler)
+    return app
+
+
+async def post_json(session: aiohttp.ClientSession, url: str, body: Any) -> Any:
+    async with session.post(url, json=body) as response:
+        payload = await response.json(content_type=None)
+        if response.status != 201:
+            raise RuntimeError(f"{url}: {response.status} {payload}")
+        return payload
+
+
+async def setup_commitments(session: aiohttp.ClientSession, base: str, count: int) -> list[str]:
+    """Parties and `count` commitments to post evidence to."""
+    for pid in ("promisor", "promisee", "monitor"):
+        body = {"id": pid, "name": pid, "kind": "state"}
+        async with session.post(f"{base}/v1/parties", json=body) as response:
+            assert response.status in (201, 409)
+    ids = [f"c-{uuid.uuid4().hex[:10]}" for _ in range(count)]
+    for cid in ids:
+        body = {"id": cid, "promisor": "promisor", "promisees": ["promisee"], "text": "t",
+                "made_at": "2021-01-01", "due_by": "2021-12-31", "source": SOURCE}  # fmt: skip
+        await post_json(session, f"{base}/v1/commitments", body)
+    return ids
+
+
+async def writes(session: aiohttp.ClientSession, base: str, ids: list[str], total: int) -> float:
+    """Requests per second: one client per commitment, each posting total/len(ids) in turn."""
+
+    async def client(cid: str) -> None:
+        for n in range(total // len(ids)):
+            await post_json(session, f"{base}/v1/commitments/{cid}/events", assessment(n))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(cid) for cid in ids))
+    return total / (time.perf_counter() - started)
+
+
+async def paced(session: aiohttp.ClientSession, url: str, rate: float, count: int) -> list[float]:
+    """Open loop: a GET every 1/rate seconds whatever the answers do; each one's latency."""
+    latencies: list[float] = []
+
+    async def one() -> None:
+        started = time.perf_counter()
+        async with session.get(url) as response:
+            await response.read()
+            assert response.status == 200, url
+        latencies.append(time.perf_counter() - started)
+
+    loop = asyncio.get_running_loop()
+    begin, tasks = loop.time(), []
+    for n in range(count):
+        await asyncio.sleep(max(0.0, begin + n / rate - loop.time()))
+        tasks.append(asyncio.create_task(one()))
+    await asyncio.gather(*tasks)
+    return latencies
+
+
+async def stream_of(session: aiohttp.ClientSession, base: str, events: int) -> tuple[str, int]:
+    """A commitment with `events` events (its commitment_made and assessments); its id and the
+    position of its last event."""
+    [cid] = await setup_commitments(session, base, 1)
+    url = f"{base}/v1/commitments/{cid}/events"
+    last = 0
+    for start in range(0, events - 1, 50):
+        batch = range(start, min(start + 50, events - 1))
+        written = await asyncio.gather(*(post_json(session, url, assessment(n)) for n in batch))
+        last = max([last, *(w["position"] for w in written)])
+    return cid, last
+
+
+async def wait_projected(session: aiohttp.ClientSession, base: str, position: int) -> None:
+    url = f"{base}/v1/commitments?limit=1&min_position={position}&wait=30"
+    async with session.get(url) as response:
+        assert response.status == 200, await response.text()
+
+
+async def run(args: argparse.Namespace, dsn: str) -> dict[str, list[float]]:
+    settings = Settings(database_url=dsn, access_log=False, poll_interval_seconds=0.05)
+    background = [] if args.no_projector else [projector_background(settings)]
+    if args.with_ledger:
+        background.append(ledger_background(settings))
+    raw_pool = await asyncpg.create_pool(dsn, min_size=settings.pool_max_size,
+                                         max_size=settings.pool_max_size)  # fmt: skip
+    await raw_pool.execute(RAW_TABLE)
+    results: dict[str, list[float]] = {}
+    app = create_app(settings, background=tuple(background))
+    connector = aiohttp.TCPConnector(limit=64)
+    async with (
+        serve(app) as base,
+        serve(raw_app(raw_pool)) as raw,
+        aiohttp.ClientSession(connector=connector) as session,
+    ):
+        ids = await setup_commitments(session, base, CLIENTS)
+        for n in range(args.rounds):
+            # Alternate which goes first, so neither always meets a warmer or busier server.
+            if n % 2 == 0:
+                raw_rate = await writes(session, raw, ids, args.writes)
+                api_rate = await writes(session, base, ids, args.writes)
+            else:
+                api_rate = await writes(session, base, ids, args.writes)
+                raw_rate = await writes(session, raw, ids, args.writes)
+            for key, value in (
+                ("raw", raw_rate),
+                ("api", api_rate),
+                ("ratio", api_rate / raw_rate),
+            ):
+                results.setdefault(key, []).append(value)
+        if not args.writes_only:
+            await reads(args, session, base, results)
+    await raw_pool.close()
+    return results
+
+
+async def reads(
+    args: argparse.Namespace,
+    session: aiohttp.ClientSession,
+    base: str,
+    results: dict[str, list[float]],
+) -> None:
+    cid, _ = await stream_of(session, base, 5)
+    cid_long, last = await stream_of(session, base, args.events)
+    await wait_projected(session, base, last)
+    urls = {
+        "status_now": f"{base}/v1/commitments/{cid}/status",
+        "list_read_tables": f"{base}/v1/commitments?promisor=promisor&limit=1",
+    }
+    as_of = f"{base}/v1/commitments/{cid_long}/status?as_of=2021-03-15"
+    for _ in range(args.rounds):
+        for name, url in urls.items():
+            record(results, name, await paced(session, url, args.rate, args.reads))
+        record(results, "status_as_of_1000", await one_by_one(session, as_of, args.reads // 2))
+
+
+def record(results: dict[str, list[float]], name: str, latencies: list[float]) -> None:
+    results.setdefault(f"{name}_p50", []).append(percentile(latencies, 0.5))
+    results.setdefault(f"{name}_p99", []).append(percentile(latencies, 0.99))
+
+
+async def one_by_one(session: aiohttp.ClientSession, url: str, count: int) -> list[float]:
+    """Closed loop, one client: each GET's latency, the next sent when the last is answered."""
+    latencies = []
+    for _ in range(count):
+        started = time.perf_counter()
+        async with session.get(url) as response:
+            await response.read()
+            assert response.status == 200, url
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def report(results: dict[str, list[float]], args: argparse.Namespace) -> None:
+    m = {k: median(v) for k, v in results.items()}
+    print(f"api_bench: medians of {args.rounds} rounds")
+    print(
+        f"  assessments over HTTP, {CLIENTS} clients on distinct commitments, {args.writes} each"
+        f" round: raw INSERT handler {m['raw']:7.0f} req/s  pledger {m['api']:7.0f} req/s"
+        f"  ratio {m['ratio']:.2f} (goal >= 0.8)"
+    )
+    for name, goal in (("status_now", 10), ("list_read_tables", 10), ("status_as_of_1000", 50)):
+        if f"{name}_p50" not in m:
+            continue
+        one = name == "status_as_of_1000"
+        load = f"one client x {args.reads // 2}" if one else f"{args.rate:.0f} req/s x {args.reads}"
+        print(
+            f"  GET {name:<18} at {load}: p50"
+            f" {m[f'{name}_p50'] * 1e3:6.2f} ms  p99 {m[f'{name}_p99'] * 1e3:6.2f} ms"
+            f"  (goal p99 < {goal} ms)"
+        )
+
+
+async def main(args: argparse.Namespace) -> None:
+    async with bench_database("pledger_api_bench") as dsn:
+        results = await run(args, dsn)
+    report(results, args)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--writes", type=int, default=4000, help="write requests per round")
+    parser.add_argument("--reads", type=int, default=1000, help="GETs per read measurement")
+    parser.add_argument("--rate", type=float, default=200.0, help="GETs per second")
+    parser.add_argument("--events", type=int, default=1000, help="events of the long commitment")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--with-ledger", action="store_true", help="run the tree builder too")
+    parser.add_argument("--no-projector", action="store_true", help="without the read side")
+    parser.add_argument("--writes-only", action="store_true", help="skip the read measurements")
+    asyncio.run(main(parser.parse_args()))

@@ -11,6 +11,8 @@ from service.projections.background import projector_background
 def default_background(settings: Settings) -> tuple[Background, ...]:
     """Every worker a production server runs; each module adds its own part here."""
     parts: list[Background] = []
+    if not settings.workers:
+        return ()
     parts.append(ledger_background(settings))
     parts.append(projector_background(settings))
     return tuple(parts)

@@ -56,7 +56,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     app = create_app(settings, background=default_background(settings))
-    web.run_app(app, host=host, port=port, access_log=None, print=None)
+    web.run_app(
+        app,
+        host=host,
+        port=port,
+        access_log=None,
+        print=None,
+        shutdown_timeout=settings.shutdown_timeout_seconds,
+    )
     return 0
 
 

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     append_writers: int = Field(default=1, ge=1, le=8)
     poll_interval_seconds: float = Field(default=1.0, gt=0)
     sse_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    shutdown_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Run the projector and the ledger's tree builder inside `serve`; off for API-only replicas.
+    workers: bool = True
     log_level: str = "INFO"
     access_log: bool = True
     # The verifiable ledger (docs/ledger.md). No signing key: the tree and proofs are served,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -101,7 +102,11 @@ async def request_log_middleware(request: web.Request, handler: Handler) -> web.
     started = time.perf_counter()
     status = 500
     try:
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        except asyncio.CancelledError:
+            status = 499  # the client went away or the server shut the stream down
+            raise
         status = response.status
         if not response.prepared:
             response.headers["X-Request-Id"] = request_id

@@ -8,6 +8,7 @@ from service.api import commitments, compliance, entities, health, ledger, opena
 
 
 def setup_routes(app: web.Application) -> None:
+    sse.setup_sse(app)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/v1/openapi.json", openapi.openapi_document)

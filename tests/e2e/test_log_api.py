@@ -166,3 +166,15 @@ async def test_sse_bad_last_event_id(client) -> None:
     resp = await client.get("/v1/events/live", headers={"Last-Event-ID": "yesterday"})
     assert resp.status == 400
     assert (await resp.json())["parameter"] == "Last-Event-ID"
+
+
+async def test_shutdown_closes_idle_live_streams(aiohttp_client, settings, pg_store) -> None:
+    # A heartbeat far beyond the test's patience: only the shutdown hook can end the stream.
+    slow = settings.model_copy(update={"sse_heartbeat_seconds": 300.0})
+    client = await aiohttp_client(create_app(slow, store=pg_store))
+    head = await pg_store.head_position()
+    resp = await client.get(f"/v1/events/live?after={head}")
+    assert resp.status == 200
+    await asyncio.wait_for(client.server.runner.shutdown(), 5)
+    rest = await asyncio.wait_for(resp.content.read(), 5)
+    assert b"data:" not in rest

@@ -178,3 +178,18 @@ async def test_shutdown_closes_idle_live_streams(aiohttp_client, settings, pg_st
     await asyncio.wait_for(client.server.runner.shutdown(), 5)
     rest = await asyncio.wait_for(resp.content.read(), 5)
     assert b"data:" not in rest
+
+
+async def test_each_request_logs_one_json_line(aiohttp_client, settings, pg_store, caplog) -> None:
+    logged = settings.model_copy(update={"access_log": True})
+    client = await aiohttp_client(create_app(logged, store=pg_store))
+    with caplog.at_level("INFO", logger="pledger.access"):
+        resp = await client.get("/v1/events?limit=1", headers={"X-Request-Id": "req-42"})
+    assert resp.headers["X-Request-Id"] == "req-42"
+    [record] = [r for r in caplog.records if r.name == "pledger.access"]
+    line = json.loads(record.getMessage())
+    assert line["method"] == "GET"
+    assert line["path"] == "/v1/events"
+    assert line["status"] == 200
+    assert line["request_id"] == "req-42"
+    assert line["duration_ms"] >= 0

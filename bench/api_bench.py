@@ -3,8 +3,9 @@
     .venv/bin/python bench/api_bench.py [--writes 4000] [--rounds 3] [--rate 200] [--events 1000]
 
 Both servers run in this process on real ports (web.AppRunner + TCPSite); the Pledger app is the
-composition root's, with its pool and the projector running, as `pledger serve` runs it (the
-ledger's tree builder is left out: --with-ledger adds it). Uses DATABASE_URL when set, else a
+composition root's, with its own pool. The projector runs as `pledger project` in a process of
+its own (--projector inside runs it in the app as `pledger serve` does; none, not at all); the
+ledger's tree builder is left out (--with-ledger adds it). Uses DATABASE_URL when set, else a
 throwaway embedded PostgreSQL. Prints medians over rounds.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 import uuid
@@ -156,7 +158,7 @@ async def wait_projected(session: aiohttp.ClientSession, base: str, position: in
 
 async def run(args: argparse.Namespace, dsn: str) -> dict[str, list[float]]:
     settings = Settings(database_url=dsn, access_log=False, poll_interval_seconds=0.05)
-    background = [] if args.no_projector else [projector_background(settings)]
+    background = [projector_background(settings)] if args.projector == "inside" else []
     if args.with_ledger:
         background.append(ledger_background(settings))
     raw_pool = await asyncpg.create_pool(dsn, min_size=settings.pool_max_size,
@@ -230,7 +232,7 @@ async def one_by_one(session: aiohttp.ClientSession, url: str, count: int) -> li
 
 def report(results: dict[str, list[float]], args: argparse.Namespace) -> None:
     m = {k: median(v) for k, v in results.items()}
-    print(f"api_bench: medians of {args.rounds} rounds")
+    print(f"api_bench: medians of {args.rounds} rounds; projector: {args.projector}")
     print(
         f"  assessments over HTTP, {CLIENTS} clients on distinct commitments, {args.writes} each"
         f" round: raw INSERT handler {m['raw']:7.0f} req/s  pledger {m['api']:7.0f} req/s"
@@ -248,8 +250,28 @@ def report(results: dict[str, list[float]], args: argparse.Namespace) -> None:
         )
 
 
+@asynccontextmanager
+async def projector_process(args: argparse.Namespace, dsn: str) -> AsyncIterator[None]:
+    """`pledger project` in its own process, as an operator may run it beside the API."""
+    if args.projector != "process":
+        yield
+        return
+    env = {**os.environ, "DATABASE_URL": dsn, "PLEDGER_POLL_INTERVAL_SECONDS": "0.05",
+           "PLEDGER_LOG_LEVEL": "WARNING"}  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "service", "project", env=env, cwd=Path(__file__).parents[1]
+    )
+    try:
+        yield
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
 async def main(args: argparse.Namespace) -> None:
-    async with bench_database("pledger_api_bench") as dsn:
+    if args.projector == "none":
+        args.writes_only = True
+    async with bench_database("pledger_api_bench") as dsn, projector_process(args, dsn):
         results = await run(args, dsn)
     report(results, args)
 
@@ -262,6 +284,12 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=1000, help="events of the long commitment")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--with-ledger", action="store_true", help="run the tree builder too")
-    parser.add_argument("--no-projector", action="store_true", help="without the read side")
+    parser.add_argument(
+        "--projector",
+        choices=("inside", "process", "none"),
+        default="process",
+        help="run the projector in the app (as `pledger serve`), as `pledger project` beside it"
+        " (default), or not at all (then only writes are measured)",
+    )
     parser.add_argument("--writes-only", action="store_true", help="skip the read measurements")
     asyncio.run(main(parser.parse_args()))

@@ -36,8 +36,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     aud.add_argument("--url", required=True, help="the server, e.g. http://127.0.0.1:8080")
     aud.add_argument("--key", required=True, help="the log's verifier key <name>+<id>+<key>")
     aud.add_argument("--state", type=Path, required=True, help="trusted checkpoint file")
-    aud.add_argument("--sample", type=int, default=None, help="check N random events instead")
+    aud.add_argument(
+        "--sample", type=_positive, default=None, help="check N random events of the whole log"
+    )
     aud.set_defaults(func=cmd_audit)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def cmd_keys_generate(args: argparse.Namespace, settings: Settings) -> int:

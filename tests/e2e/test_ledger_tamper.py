@@ -58,13 +58,37 @@ async def _event(env: LedgerEnv, position: int) -> Any:
     )
 
 
-async def test_a_clean_ledger_verifies(env: LedgerEnv, aiohttp_server: Any) -> None:
-    await _serve(aiohttp_server, env)
+async def test_a_clean_ledger_verifies_and_audits(
+    env: LedgerEnv, aiohttp_server: Any, tmp_path: Path
+) -> None:
+    url, state = await _serve(aiohttp_server, env), tmp_path / "trusted.json"
     await env.append(12)
     await env.wait_for_checkpoint(12)
     status, out = await pledger(env, "verify", "--quiet")
     assert status == 0, out
     assert "OK: 12 events" in out and "0 finding(s)" in out
+    audit_args = ("audit", "--url", url, "--key", str(env.key.verifier), "--state", str(state))
+    status, out = await pledger(env, *audit_args)
+    assert status == 0, out
+    assert "OK: checkpoint 12" in out and "12 inclusion proof(s)" in out
+    assert '"tree_size": 12' in state.read_text()
+
+
+async def test_keys_generate_writes_a_private_file_and_never_overwrites(
+    env: LedgerEnv, tmp_path: Path
+) -> None:
+    path = tmp_path / "keys" / "new.key"
+    status, out = await pledger(
+        env, "keys", "generate", "--name", "ledger.example", "--out", str(path)
+    )
+    assert status == 0, out
+    assert path.stat().st_mode & 0o777 == 0o600
+    verifier = path.with_name("new.key.pub").read_text().strip()
+    assert verifier.startswith("ledger.example+") and f"verifier key: {verifier}" in out
+    before = path.read_text()
+    status, out = await pledger(env, "keys", "generate", "--name", "other", "--out", str(path))
+    assert status != 0 and "exists" in out
+    assert path.read_text() == before
 
 
 async def test_rewritten_event_bytes_are_named_by_verify_and_fail_the_audit(

@@ -137,10 +137,10 @@ async def created(
         return await store.read_all(after, limit, [event_type])
 
 
-async def all_created(store: EventStore, event_type: str) -> list[RecordedEvent]:
-    """Every creation event of a type: the log scan behind lists when no read tables exist."""
+async def all_created(store: EventStore, event_type: str, after: int = 0) -> list[RecordedEvent]:
+    """Every creation event of a type after a position: the log scan behind lists when no read
+    tables exist, and behind the read tables' checkpoint when they do."""
     found: list[RecordedEvent] = []
-    after = 0
     while True:
         page = await created(store, event_type, after)
         found.extend(page)
@@ -155,10 +155,11 @@ async def candidates_from_log(
     promisor: str | None = None,
     promisee: str | None = None,
     agreement: str | None = None,
+    after: int = 0,
 ) -> list[str]:
-    """Ids of commitments whose creation matches, scanning the log (no read tables: memory)."""
+    """Ids of commitments made after a position whose creation matches, scanning the log."""
     ids = set()
-    for made in await all_created(store, ev.COMMITMENT_MADE):
+    for made in await all_created(store, ev.COMMITMENT_MADE, after):
         data = made.data
         if (
             (promisor is None or data["promisor"] == promisor)

@@ -72,19 +72,29 @@ async def candidates(
     promisee: str | None = None,
     agreement: str | None = None,
 ) -> list[str]:
-    """Ids of the commitments whose creation matches (sorted); each is then folded at (V, K)."""
+    """Ids of the commitments whose creation matches (sorted); each is then folded at (V, K).
+
+    From the read tables up to their checkpoint, and from the log after it: complete even while
+    the projector lags (or has never run), at the cost of scanning the lag's creations.
+    """
     pool = request.app[POOL]
+    store = request.app[STORE]
     if pool is None:
-        store = request.app[STORE]
         return await candidates_from_log(
             store, promisor=promisor, promisee=promisee, agreement=agreement
         )
     from service.projections import queries as read_tables
 
-    ids = await read_tables.candidate_ids(
-        pool, promisor=promisor, promisee=promisee, agreement=agreement
+    checkpoint = await read_tables.checkpoint(pool)
+    ids = set(
+        await read_tables.candidate_ids(
+            pool, promisor=promisor, promisee=promisee, agreement=agreement
+        )
     )
-    return sorted(ids)
+    lag = await candidates_from_log(
+        store, promisor=promisor, promisee=promisee, agreement=agreement, after=checkpoint
+    )
+    return sorted(ids.union(lag))
 
 
 async def fold_page(

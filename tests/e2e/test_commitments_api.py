@@ -179,3 +179,15 @@ async def test_linked_condition_reports_the_other_commitments_verdict(client: An
     assert (view["state"], view["commitment_verdict"]) == ("pending", "breached")
     early = await get(client, f"/v1/commitments/{body['id']}/status", as_of="2020-03-01")
     assert early["conditions"][0]["commitment_verdict"] == "not_assessed"
+
+
+async def test_as_of_lists_include_commitments_the_projector_has_not_seen(client: Any) -> None:
+    """No projector runs here: the read tables' candidates are completed from the log."""
+    body = await commitment(client)
+    promisor = body["promisor"]
+    listed = await get(client, "/v1/commitments", promisor=promisor, as_of="2021-03-01")
+    assert [(c["id"], c["verdict"]) for c in listed["commitments"]] == [
+        (body["id"], "not_assessed")
+    ]
+    tally = await get(client, f"/v1/parties/{promisor}/compliance", known_at="2099-01-01")
+    assert tally["total"] == 1 and tally["commitments"][0]["id"] == body["id"]

@@ -5,18 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
 from service.domain.compliance import commitment_status
+from service.domain.errors import Unavailable
 from service.domain.records import RecordedEvent
 from service.projections import queries
 from service.projections.leader import ProjectorRunner
 from service.projections.rebuild import REBUILD_LOCK, RebuildRunning, rebuild
+from service.store.database import create_pool, ensure_database, with_database
+from service.store.migrations import migrate
+from service.store.postgres import PostgresStore
+from tests.e2e.test_outage import Server
 from tests.integration.commitment_world import (
     Commitment,
     Db,
@@ -245,3 +252,47 @@ async def test_a_second_rebuild_at_the_same_time_is_refused(db: Db) -> None:
             await rebuild(db.store, db.dsn)
     finally:
         await conn.close()
+
+
+@pytest.fixture
+def private_server() -> Iterator[Server]:
+    """A PostgreSQL of this test's own, which it may stop and start."""
+    with tempfile.TemporaryDirectory(prefix="pledger-proj-outage-") as tmp:
+        server = Server(Path(tmp) / "pg")
+        yield server
+        server.start()  # running again, so that its own cleanup can stop and delete it
+
+
+async def test_the_projector_survives_a_database_outage(private_server: Server) -> None:
+    await ensure_database(private_server.admin, "pledger")
+    dsn = with_database(private_server.admin, "pledger")
+    await migrate(dsn)
+    pool = await create_pool(dsn, role="pledger_app", min_size=1, max_size=4, timeout=1)
+    own = Db(dsn, pool, PostgresStore(pool, dsn, poll_interval=0.1))
+    try:
+        async with running(own) as runner:
+            first = await make(own, unique("c"), unique("p"))
+            assert await queries.wait_for_position(pool, first.events[-1].position, 10)
+            private_server.stop()
+            await wait_for(lambda: not runner.leading.is_set(), timeout=10)
+            private_server.start()
+
+            async def appended() -> Commitment | None:
+                with contextlib.suppress(Unavailable):
+                    return await make(own, unique("c"), unique("p"))
+                return None
+
+            later: list[Commitment] = []
+            await wait_for(lambda: _append_into(later, appended), timeout=20, interval=0.2)
+            assert await queries.wait_for_position(pool, later[0].events[-1].position, 20)
+            assert runner.leading.is_set()
+    finally:
+        await own.store.close()
+        await pool.close()
+
+
+async def _append_into(out: list[Commitment], attempt: Any) -> bool:
+    made = await attempt()
+    if made is not None:
+        out.append(made)
+    return made is not None

@@ -30,6 +30,7 @@ import asyncpg  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from bench.common import bench_database, median, percentile  # noqa: E402
+from bench.http_load import one_by_one, paced, post_json, serve, timed_get  # noqa: E402
 from service.app import create_app  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.ledger.background import ledger_background  # noqa: E402
@@ -53,19 +54,6 @@ def assessment(n: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
-
-
 def raw_app(pool: asyncpg.Pool) -> web.Application:
     """The baseline: parse the JSON body, one INSERT, answer 201 with the position."""
 
@@ -81,14 +69,6 @@ def raw_app(pool: asyncpg.Pool) -> web.Application:
     app = web.Application()
     app.router.add_post("/v1/commitments/{id}/events", handler)
     return app
-
-
-async def post_json(session: aiohttp.ClientSession, url: str, body: Any) -> Any:
-    async with session.post(url, json=body) as response:
-        payload = await response.json(content_type=None)
-        if response.status != 201:
-            raise RuntimeError(f"{url}: {response.status} {payload}")
-        return payload
 
 
 async def setup_commitments(session: aiohttp.ClientSession, base: str, count: int) -> list[str]:
@@ -117,26 +97,6 @@ async def writes(session: aiohttp.ClientSession, base: str, ids: list[str], tota
     return total / (time.perf_counter() - started)
 
 
-async def paced(session: aiohttp.ClientSession, url: str, rate: float, count: int) -> list[float]:
-    """Open loop: a GET every 1/rate seconds whatever the answers do; each one's latency."""
-    latencies: list[float] = []
-
-    async def one() -> None:
-        started = time.perf_counter()
-        async with session.get(url) as response:
-            await response.read()
-            assert response.status == 200, url
-        latencies.append(time.perf_counter() - started)
-
-    loop = asyncio.get_running_loop()
-    begin, tasks = loop.time(), []
-    for n in range(count):
-        await asyncio.sleep(max(0.0, begin + n / rate - loop.time()))
-        tasks.append(asyncio.create_task(one()))
-    await asyncio.gather(*tasks)
-    return latencies
-
-
 async def stream_of(session: aiohttp.ClientSession, base: str, events: int) -> tuple[str, int]:
     """A commitment with `events` events (its commitment_made and assessments); its id and the
     position of its last event."""
@@ -148,12 +108,6 @@ async def stream_of(session: aiohttp.ClientSession, base: str, events: int) -> t
         written = await asyncio.gather(*(post_json(session, url, assessment(n)) for n in batch))
         last = max([last, *(w["position"] for w in written)])
     return cid, last
-
-
-async def wait_projected(session: aiohttp.ClientSession, base: str, position: int) -> None:
-    url = f"{base}/v1/commitments?limit=1&min_position={position}&wait=30"
-    async with session.get(url) as response:
-        assert response.status == 200, await response.text()
 
 
 async def run(args: argparse.Namespace, dsn: str) -> dict[str, list[float]]:
@@ -172,25 +126,28 @@ async def run(args: argparse.Namespace, dsn: str) -> dict[str, list[float]]:
         serve(raw_app(raw_pool)) as raw,
         aiohttp.ClientSession(connector=connector) as session,
     ):
-        ids = await setup_commitments(session, base, CLIENTS)
-        for n in range(args.rounds):
-            # Alternate which goes first, so neither always meets a warmer or busier server.
-            if n % 2 == 0:
-                raw_rate = await writes(session, raw, ids, args.writes)
-                api_rate = await writes(session, base, ids, args.writes)
-            else:
-                api_rate = await writes(session, base, ids, args.writes)
-                raw_rate = await writes(session, raw, ids, args.writes)
-            for key, value in (
-                ("raw", raw_rate),
-                ("api", api_rate),
-                ("ratio", api_rate / raw_rate),
-            ):
-                results.setdefault(key, []).append(value)
+        await write_rounds(args, session, base, raw, results)
         if not args.writes_only:
             await reads(args, session, base, results)
     await raw_pool.close()
     return results
+
+
+async def write_rounds(
+    args: argparse.Namespace,
+    session: aiohttp.ClientSession,
+    base: str,
+    raw: str,
+    results: dict[str, list[float]],
+) -> None:
+    ids = await setup_commitments(session, base, CLIENTS)
+    for n in range(args.rounds):
+        # Alternate which goes first, so neither always meets a warmer or busier server.
+        order = [(raw, "raw"), (base, "api")] if n % 2 == 0 else [(base, "api"), (raw, "raw")]
+        rates = {name: await writes(session, url, ids, args.writes) for url, name in order}
+        rates["ratio"] = rates["api"] / rates["raw"]
+        for key, value in rates.items():
+            results.setdefault(key, []).append(value)
 
 
 async def reads(
@@ -201,7 +158,7 @@ async def reads(
 ) -> None:
     cid, _ = await stream_of(session, base, 5)
     cid_long, last = await stream_of(session, base, args.events)
-    await wait_projected(session, base, last)
+    await timed_get(session, f"{base}/v1/commitments?limit=1&min_position={last}&wait=30")
     urls = {
         "status_now": f"{base}/v1/commitments/{cid}/status",
         "list_read_tables": f"{base}/v1/commitments?promisor=promisor&limit=1",
@@ -216,18 +173,6 @@ async def reads(
 def record(results: dict[str, list[float]], name: str, latencies: list[float]) -> None:
     results.setdefault(f"{name}_p50", []).append(percentile(latencies, 0.5))
     results.setdefault(f"{name}_p99", []).append(percentile(latencies, 0.99))
-
-
-async def one_by_one(session: aiohttp.ClientSession, url: str, count: int) -> list[float]:
-    """Closed loop, one client: each GET's latency, the next sent when the last is answered."""
-    latencies = []
-    for _ in range(count):
-        started = time.perf_counter()
-        async with session.get(url) as response:
-            await response.read()
-            assert response.status == 200, url
-        latencies.append(time.perf_counter() - started)
-    return latencies
 
 
 def report(results: dict[str, list[float]], args: argparse.Namespace) -> None:

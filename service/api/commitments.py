@@ -111,37 +111,28 @@ async def list_commitments(request: web.Request) -> web.Response:
     after = request.query.get("after") or None
     as_of, known_at, given = query_times(request)
     await readside.await_min_position(request)
-    filters = _filters(request)
+    query: dict[str, Any] = {"verdict": verdict, "schedule": schedule}
+    query |= {"after": after, "limit": limit + 1}
     if readside.uses_read_tables(request, given):
         from service.projections import queries as read_tables
 
-        rows = await read_tables.list_current(
-            request.app[POOL],
-            **filters,
-            verdict=verdict,
-            schedule=schedule,
-            now=as_of,
-            limit=limit + 1,
-            after=after,
-        )
-        items = [dict(row) for row in rows]
+        filters = _filters(request)
+        items = await read_tables.list_current(request.app[POOL], **filters, **query, now=as_of)
     else:
-        ids = await readside.candidates(request, **filters)
-        statuses = await readside.fold_page(
-            request, ids, as_of, known_at, verdict=verdict, schedule=schedule,
-            after=after, limit=limit + 1,
-        )  # fmt: skip
-        items = [readside.summary(s) for s in statuses]
+        items = await _folded(request, as_of, known_at, **query)
     page, more = items[:limit], len(items) > limit
     next_after = page[-1]["id"] if more else None
-    body = {
-        "as_of": format_time(as_of),
-        "known_at": format_time(known_at),
-        "commitments": page,
-        "next": next_after,
-    }
-    response = json_response(body)
+    times = {"as_of": format_time(as_of), "known_at": format_time(known_at)}
+    response = json_response({**times, "commitments": page, "next": next_after})
     if next_after is not None:
         url = request.rel_url.update_query(after=next_after, limit=limit)
         response.headers["Link"] = f'<{url}>; rel="next"'
     return response
+
+
+async def _folded(
+    request: web.Request, as_of: datetime, known_at: datetime, **query: Any
+) -> list[dict[str, Any]]:
+    ids = await readside.candidates(request, **_filters(request))
+    statuses = await readside.fold_page(request, ids, as_of, known_at, **query)
+    return [readside.summary(s) for s in statuses]

@@ -118,34 +118,35 @@ async def main(args: argparse.Namespace) -> None:
         store = PostgresStore(pool, dsn)
         ids = await fill(store, args.commitments, args.per)
         results: dict[str, list[float]] = {}
-        for r in range(args.rounds):
-            raw, total = await raw_read(pool, args.page, decode=False)
-            decoded, _ = await raw_read(pool, args.page, decode=True)
-            projected = await catch_up(store, dsn, args.batch)
-            lat = await status_reads(pool, ids, args.rate, args.seconds)
-            for key, value in (
-                ("raw", raw),
-                ("decoded", decoded),
-                ("projector", projected),
-                ("ratio", projected / raw),
-                ("ratio_decoded", projected / decoded),
-                ("p50", percentile(lat, 0.5)),
-                ("p99", percentile(lat, 0.99)),
-            ):
-                results.setdefault(key, []).append(value)  # fmt: skip
-            print(f"  round {r + 1}: raw {raw:,.0f} ev/s, decoded {decoded:,.0f} ev/s, projector"
-                  f" {projected:,.0f} ev/s, read p99 {percentile(lat, 0.99) * 1e3:.2f} ms",
-                  file=sys.stderr)  # fmt: skip
+        for _ in range(args.rounds):
+            for key, value in (await one_round(store, pool, dsn, ids, args)).items():
+                results.setdefault(key, []).append(value)
         await store.close()
         await pool.close()
-    m = {k: median(v) for k, v in results.items()}
-    print(f"projector_bench: medians of {args.rounds} rounds; {total:,} events"
+    report({k: median(v) for k, v in results.items()}, args)
+
+
+async def one_round(
+    store: PostgresStore, pool: Any, dsn: str, ids: list[str], args: argparse.Namespace
+) -> dict[str, float]:
+    raw, total = await raw_read(pool, args.page, decode=False)
+    decoded, _ = await raw_read(pool, args.page, decode=True)
+    projected = await catch_up(store, dsn, args.batch)
+    lat = await status_reads(pool, ids, args.rate, args.seconds)
+    print(f"  round: raw {raw:,.0f} ev/s, decoded {decoded:,.0f} ev/s, projector"
+          f" {projected:,.0f} ev/s, read p99 {percentile(lat, 0.99) * 1e3:.2f} ms",
+          file=sys.stderr)  # fmt: skip
+    return {"raw": raw, "decoded": decoded, "projector": projected, "ratio": projected / raw,
+            "ratio_decoded": projected / decoded, "p50": percentile(lat, 0.5),
+            "p99": percentile(lat, 0.99), "total": total}  # fmt: skip
+
+
+def report(m: dict[str, float], args: argparse.Namespace) -> None:
+    print(f"projector_bench: medians of {args.rounds} rounds; {int(m['total']):,} events"
           f" ({args.commitments:,} commitments x {args.per}), batch {args.batch}")  # fmt: skip
     print(f"  projector catch-up (rebuild) {m['projector']:10,.0f} ev/s")
-    print(
-        f"  global read, bytes only      {m['raw']:10,.0f} ev/s   ratio {m['ratio']:.2f}"
-        "  (goal >= 0.30)"
-    )
+    print(f"  global read, bytes only      {m['raw']:10,.0f} ev/s   ratio {m['ratio']:.2f}"
+          "  (goal >= 0.30)")  # fmt: skip
     print(f"  global read, JSON decoded    {m['decoded']:10,.0f} ev/s   ratio"
           f" {m['ratio_decoded']:.2f}  (goal >= 0.30)")  # fmt: skip
     load = f"{args.rate:.0f} req/s for {args.seconds:.0f}s"

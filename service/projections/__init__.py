@@ -1,0 +1,1 @@
+"""The read side: the projector, its read tables, rebuild and the read API (docs/projections.md)."""

@@ -64,22 +64,22 @@ async def rebuild(
     started = time.perf_counter()
     pool = await create_pool(dsn, role=role, min_size=1, max_size=1, timeout=10)
     try:
-        async with pool.acquire() as conn:
+        async with pool.acquire() as conn:  # releasing it also releases the lock
             if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", REBUILD_LOCK):
                 raise RebuildRunning("another rebuild is running")
             old = await tables.live_generation(conn)
-            new = await _prepare(conn, old)
-            projector = Projector(store, conn, generation=new, batch_size=batch_size)
+            projector = Projector(store, conn, generation=await _prepare(conn, old),
+                                  batch_size=batch_size)  # fmt: skip
             await _fill(projector, store, progress)
             await _swap(conn, projector, old)
             for sql in RETIRE_SQL:
                 await conn.execute(sql, old)
-            await conn.execute("SELECT pg_advisory_unlock($1)", REBUILD_LOCK)
     finally:
         await pool.close()
     elapsed = time.perf_counter() - started
-    log.info("rebuilt generation %d up to %d in %.1fs", new, projector.position, elapsed)
-    return RebuildReport(new, old, projector.position, elapsed)
+    new, position = projector.generation, projector.position
+    log.info("rebuilt generation %d up to %d in %.1fs", new, position, elapsed)
+    return RebuildReport(new, old, position, elapsed)
 
 
 async def _prepare(conn: Any, live: int) -> int:

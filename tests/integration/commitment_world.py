@@ -3,6 +3,8 @@ real PostgresStore, a database of its own, and the on-the-fly fold to compare th
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,10 +22,12 @@ from service.domain.evidence import COMMITMENT, EVIDENCE
 from service.domain.records import RecordedEvent, format_time
 from service.domain.status import CommitmentStatus
 from service.domain.tallies import agreement_compliance, party_compliance
+from service.projections.leader import ProjectorRunner
 from service.projections.projector import Projector
 from service.store.database import create_pool
 from service.store.postgres import PostgresStore
 from tests.conftest import drop_database, fresh_database
+from tests.support import unique
 
 SOURCE = {"title": "a report"}
 # Days are counted from 30 days ago, so that about half of them lie in the future.
@@ -127,3 +131,23 @@ def expected_agreement(
 ) -> dict[str, Any]:
     mine = [fold_now(c, now) for c in commitments if c.agreement == agreement]
     return agreement_compliance(mine).to_json()
+
+
+async def assessed(db: Db, promisor: str, verdict: str, **fields: Any) -> Commitment:
+    c = await make(db, unique("c"), promisor, **fields)
+    body = {"type": "assessment_recorded", "assessor": "monitor", "verdict": verdict,
+            "strength": "verified", "occurred_at": day(1)}  # fmt: skip
+    assert await post(db, c, body) is not None
+    return c
+
+
+@contextlib.asynccontextmanager
+async def running(db: Db, **options: Any) -> AsyncIterator[ProjectorRunner]:
+    runner = ProjectorRunner(db.store, db.dsn, role="pledger_app", poll_interval=0.05, **options)
+    task = asyncio.create_task(runner.run())
+    try:
+        yield runner
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

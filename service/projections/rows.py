@@ -32,9 +32,6 @@ class ScheduleStep:
     after: Schedule
     switch_at: datetime
 
-    def at(self, now: datetime) -> Schedule:
-        return self.until if now <= self.switch_at else self.after
-
 
 @dataclass(frozen=True, slots=True)
 class StatusRow:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 
@@ -54,10 +53,18 @@ def ledger_background(settings: Settings) -> Callable[[web.Application], AsyncIt
             )
             tasks.append(asyncio.create_task(runner, name="pledger-checkpointer"))
         yield
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await _stop(tasks)
 
     return ledger
+
+
+async def _stop(tasks: list[asyncio.Task[None]], timeout: float = 10.0) -> None:
+    """Cancel the loops and wait for them, boundedly: a stuck task must not hang shutdown."""
+    for task in tasks:
+        task.cancel()
+    done, pending = await asyncio.wait(tasks, timeout=timeout)
+    for task in pending:
+        log.error("%s did not stop within %.0fs", task.get_name(), timeout)
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s had failed", task.get_name(), exc_info=task.exception())

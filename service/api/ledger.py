@@ -102,9 +102,10 @@ async def get_consistency_proof(request: web.Request) -> web.Response:
     current = await tree.size()
     first = int_param(request, "first", 1, minimum=1, maximum=MAX_SIZE)
     second = int_param(request, "second", current, minimum=1, maximum=MAX_SIZE)
+    await _size(tree, "first", first)
+    await _size(tree, "second", second)
     if first > second:
         raise InvalidParameter("first", f"first {first} is larger than second {second}")
-    await _size(tree, "second", second)
     first_root = await tree.root(first)
     second_root, proof = await tree.consistency(first, second)
     body = {

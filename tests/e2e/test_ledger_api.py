@@ -112,6 +112,8 @@ async def test_without_a_key_nothing_is_signed_and_the_api_says_why(
     aiohttp_client: Any, env: LedgerEnv
 ) -> None:
     client = await aiohttp_client(env.app(signing_key=None))
+    empty = await _json(client, "/v1/ledger/consistency?first=1", 404)
+    assert "beyond the tree (size 0)" in empty["detail"]
     await env.append(2)
     proof: dict[str, Any] = {}
 

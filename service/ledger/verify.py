@@ -62,7 +62,8 @@ async def verify_ledger(conn: Any, key: VerifierKey | None, progress: Progress) 
     head: int = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
     await _verify_events(conn, size, head, report, progress("events", head))
     await _verify_columns(conn, report)
-    await _verify_nodes(conn, size, report, progress("tree nodes", size))
+    # Levels 1 and up hold sum(size >> level) = size - popcount(size) nodes.
+    await _verify_nodes(conn, size, report, progress("tree nodes", size - size.bit_count()))
     await _verify_checkpoints(conn, size, key, report)
     return report
 

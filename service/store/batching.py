@@ -63,11 +63,20 @@ def replay_of(
     return result_of(pending.stream_id, stored, replayed=True)
 
 
-def result_of(stream_id: str, events: Sequence[RecordedEvent], *, replayed: bool) -> AppendResult:
+def result_of(
+    stream_id: str,
+    events: Sequence[RecordedEvent],
+    *,
+    replayed: bool,
+    first_version: int | None = None,
+) -> AppendResult:
+    """The result of an append; first_version, when the caller knows it, saves decoding."""
+    if first_version is None:
+        first_version = events[0].version
     return AppendResult(
         stream_id=stream_id,
-        first_version=events[0].version,
-        last_version=events[-1].version,
+        first_version=first_version,
+        last_version=first_version + len(events) - 1,
         first_position=events[0].position,
         last_position=events[-1].position,
         events=tuple(events),
@@ -123,4 +132,4 @@ def _place(
         plan.rows.append((new, recorded))
         existing[new.event_id] = recorded
     versions[pending.stream_id] = version + len(placed)
-    return result_of(pending.stream_id, placed, replayed=False)
+    return result_of(pending.stream_id, placed, replayed=False, first_version=version + 1)

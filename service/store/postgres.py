@@ -28,7 +28,7 @@ from service.domain.records import (
     canonical_parts,
 )
 from service.store.batching import PendingAppend, replay_of, result_of
-from service.store.errors import translate_db_errors
+from service.store.errors import CONNECTION_ERRORS, translate_db_errors
 from service.store.notifier import Notifier
 from service.store.ports import AppendResult, Direction, ExpectedVersion
 from service.store.validation import validate_append
@@ -61,6 +61,7 @@ class PostgresStore:
         self._queue: list[PendingAppend] = []
         self._writers: set[asyncio.Task[None]] = set()
         self._max_writers = writers
+        self._draining = 0  # writers still taking batches from the queue
         self.notifier = Notifier(dsn, CHANNEL, poll_interval=poll_interval)
 
     @property
@@ -76,8 +77,7 @@ class PostgresStore:
         future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
         pending = PendingAppend(stream_id, list(events), expected_version, future, rendered)
         self._queue.append(pending)
-        # A finished writer is done() at once, before its done-callback removes it from the set.
-        if sum(not t.done() for t in self._writers) < self._max_writers:
+        if self._draining < self._max_writers:
             # A second writer sends its batch while the first one's result travels back; the
             # lock still orders them, but the database is never idle between batches.
             task = asyncio.create_task(self._write_queued(), name="pledger-append-writer")
@@ -86,33 +86,54 @@ class PostgresStore:
         return await future
 
     async def _write_queued(self) -> None:
+        # One connection for the whole run of batches: a release per batch would cost the
+        # pool's reset round trip each time. It goes back when the queue is empty.
+        held: list[Any] = []
+        self._draining += 1
+        try:
+            await self._drain(held)
+        finally:
+            # No await between the queue found empty and this: an append arriving later
+            # sees one writer fewer and starts its own, so none waits for a writer that left.
+            self._draining -= 1
+            if held:
+                await self._pool.release(held[0])
+
+    async def _drain(self, held: list[Any]) -> None:
         while self._queue:
             # Let the callers whose appends just completed run first: a caller that appends
             # again at once then joins this batch instead of waiting a whole round for the next.
             await asyncio.sleep(0)
             batch, self._queue = self._queue[: self._batch_max], self._queue[self._batch_max :]
             try:
-                await self._write_batch(batch)
+                await self._write_batch(held, batch)
             except DomainError as e:
                 _fail(batch, e)
             except asyncpg.DataError:
                 # One caller's bad value must not fail the others: write them one by one.
                 for pending in batch:
                     try:
-                        await self._write_batch([pending])
+                        await self._write_batch(held, [pending])
                     except Exception as e:  # noqa: BLE001 - handed to the caller, not lost
                         _fail([pending], e)
             except Exception as e:  # noqa: BLE001 - handed to every caller of the batch
                 _fail(batch, e)
 
-    async def _write_batch(self, batch: list[PendingAppend]) -> None:
+    async def _write_batch(self, held: list[Any], batch: list[PendingAppend]) -> None:
+        """Write one batch on the held connection (acquired if none); `held` is [] or [conn]."""
         columns, parts = _append_arrays(batch)
         with translate_db_errors():
+            if not held:
+                held.append(await self._pool.acquire())
             try:
-                rows = await self._pool.fetch(APPEND_SQL, APPEND_LOCK, False, *columns)
-            except asyncpg.UniqueViolationError:
-                # An event id is stored already (a retry): decide again, looking ids up.
-                rows = await self._pool.fetch(APPEND_SQL, APPEND_LOCK, True, *columns)
+                try:
+                    rows = await held[0].fetch(APPEND_SQL, APPEND_LOCK, False, *columns)
+                except asyncpg.UniqueViolationError:
+                    # An event id is stored already (a retry): decide again, looking ids up.
+                    rows = await held[0].fetch(APPEND_SQL, APPEND_LOCK, True, *columns)
+            except CONNECTION_ERRORS:
+                await self._pool.release(held.pop())  # the pool replaces a broken one
+                raise
         by_append: dict[int, list[Any]] = {}
         for row in rows:
             by_append.setdefault(row[0], []).append(row)
@@ -265,7 +286,7 @@ def _outcome(
             )
             for n in range(len(pending.events))
         ]
-        return result_of(pending.stream_id, events, replayed=False)
+        return result_of(pending.stream_id, events, replayed=False, first_version=before + 1)
     stored = {e.event_id: e for e in (RecordedEvent(r[3], r[4]) for r in rows)}
     outcome = replay_of(pending, stored)
     assert outcome is not None  # the database found some of its ids

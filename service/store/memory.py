@@ -10,7 +10,7 @@ from uuid import UUID
 from service.domain.errors import DomainError, StreamNotFound
 from service.domain.records import NewEvent, RecordedEvent
 from service.store.batching import PendingAppend, plan_batch
-from service.store.notifier import Notifier
+from service.store.notifier import Notifier, follow
 from service.store.ports import AppendResult, Direction, ExpectedVersion
 from service.store.validation import validate_append
 
@@ -81,18 +81,11 @@ class MemoryStore:
     async def head_position(self) -> int:
         return len(self._log)
 
-    async def subscribe(
+    def subscribe(
         self, after_position: int = 0, types: Sequence[str] | None = None, page: int = 500
     ) -> AsyncIterator[RecordedEvent]:
-        position = after_position
-        while True:
-            wake = self.notifier.waiter()
-            events = await self.read_all(position, page, types)
-            for event in events:
-                position = event.position
-                yield event
-            if len(events) < page:
-                await self.notifier.wait(wake)
+        """Catch up, then follow: woken by NOTIFY, and polling too, so nothing is ever missed."""
+        return follow(self.read_all, self.notifier, after_position, types, page)
 
     async def close(self) -> None:
         await self.notifier.close()

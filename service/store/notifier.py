@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
+
+from service.domain.records import RecordedEvent
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +77,25 @@ class Notifier:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+ReadPage = Callable[[int, int, Sequence[str] | None], Awaitable[list[RecordedEvent]]]
+
+
+async def follow(
+    read_page: ReadPage,
+    notifier: Notifier,
+    after_position: int,
+    types: Sequence[str] | None,
+    page: int,
+) -> AsyncIterator[RecordedEvent]:
+    """Catch up page by page, then follow: each wait ends on a wake-up or a poll."""
+    position = after_position
+    while True:
+        wake = notifier.waiter()  # taken before reading, so no append between is missed
+        events = await read_page(position, page, types)
+        for event in events:
+            position = event.position
+            yield event
+        if len(events) < page:
+            await notifier.wait(wake)

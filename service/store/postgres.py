@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncpg
 
-from service.domain.errors import ConcurrencyConflict, DomainError, StreamNotFound
+from service.domain.errors import ConcurrencyConflict, DomainError, StreamNotFound, Unavailable
 from service.domain.records import (
     NewEvent,
     RecordedEvent,
@@ -29,7 +29,7 @@ from service.domain.records import (
 )
 from service.store.batching import PendingAppend, replay_of, result_of
 from service.store.errors import CONNECTION_ERRORS, translate_db_errors
-from service.store.notifier import Notifier
+from service.store.notifier import Notifier, follow
 from service.store.ports import AppendResult, Direction, ExpectedVersion
 from service.store.validation import validate_append
 
@@ -204,19 +204,11 @@ class PostgresStore:
             head = await self._pool.fetchval("SELECT coalesce(max(position), 0) FROM events")
         return int(head)
 
-    async def subscribe(
+    def subscribe(
         self, after_position: int = 0, types: Sequence[str] | None = None, page: int = 500
     ) -> AsyncIterator[RecordedEvent]:
         """Catch up, then follow: woken by NOTIFY, and polling too, so nothing is ever missed."""
-        position = after_position
-        while True:
-            wake = self.notifier.waiter()
-            events = await self._read_retrying(position, page, types)
-            for event in events:
-                position = event.position
-                yield event
-            if len(events) < page:
-                await self.notifier.wait(wake)
+        return follow(self._read_retrying, self.notifier, after_position, types, page)
 
     async def _read_retrying(
         self, after: int, limit: int, types: Sequence[str] | None
@@ -225,7 +217,7 @@ class PostgresStore:
         while True:
             try:
                 return await self.read_all(after, limit, types)
-            except DomainError as e:  # Unavailable: keep the subscriber, retry with backoff
+            except Unavailable as e:  # keep the subscriber; retry with backoff
                 log.warning("subscriber read failed, retrying in %.1fs: %s", delay, e)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 import uuid
@@ -73,7 +74,12 @@ async def pg_pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
         settings.database_url, role=settings.db_role, min_size=1, max_size=12, timeout=5
     )
     yield pool
-    await pool.close()
+    try:
+        await asyncio.wait_for(pool.close(), 10)
+    except TimeoutError:
+        # A connection still checked out would hold the session's end forever: say so, end it.
+        pool.terminate()
+        raise AssertionError("a pool connection was never released during the session") from None
 
 
 @pytest.fixture(scope="session")

@@ -38,7 +38,7 @@ async def test_event_fields_round_trip_through_canonical_bytes(store) -> None:
     stream = unique()
     occurred = datetime(2020, 2, 29, 12, 30, 1, 123456, tzinfo=UTC)
     event = NewEvent(
-        type="commitment_made",
+        type="thing_recorded",
         data={"text": "withdraw — all troops", "n": 1.5, "nested": {"b": [1, None, True]}},
         metadata={"actor": "analyst-1", "correlation_id": "c-1"},
         occurred_at=occurred,
@@ -46,7 +46,7 @@ async def test_event_fields_round_trip_through_canonical_bytes(store) -> None:
     await store.append(stream, [event], "any")
     [stored] = await store.read_stream(stream)
     assert stored.event_id == event.event_id
-    assert stored.type == "commitment_made"
+    assert stored.type == "thing_recorded"
     assert stored.data == event.data
     assert stored.metadata == event.metadata
     assert stored.occurred_at == occurred

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -39,27 +40,66 @@ def known_events(events: Iterable[RecordedEvent], known_at: datetime) -> list[Re
     return [e for e in recorded if str(e.event_id) not in corrected]
 
 
+@dataclass(frozen=True, slots=True)
+class Fold:
+    """Rules 1-7 as plain values: what `commitment_status` presents and the projector stores."""
+
+    made: Mapping[str, Any]  # the data of the latest effective commitment_made
+    verdict: Verdict
+    decider: RecordedEvent | None  # the assessment or closing event behind the verdict
+    disputed: bool
+    due_by: datetime | None
+    assessments: list[RecordedEvent]  # each assessor's latest, ordered by assessor id
+    setters: list[RecordedEvent | None]  # per condition of `made`, the event that set its state
+    event_count: int  # events recorded by known_at, corrections included
+    last_position: int
+
+
+def fold(events: Sequence[RecordedEvent], as_of: datetime, known_at: datetime) -> Fold | None:
+    """Rules 1-7 over one commitment stream's events (any order). None: it does not exist at (V, K).
+
+    The one fold: `commitment_status` dresses it in views, the projector stores it (rows.py).
+    """
+    recorded = [e for e in events if e.recorded_at <= known_at]
+    effective = [e for e in known_events(recorded, known_at) if e.occurred_at <= as_of]
+    by_type: dict[str, list[RecordedEvent]] = {}
+    for e in effective:
+        by_type.setdefault(e.type, []).append(e)
+    made_events = by_type.get(ev.COMMITMENT_MADE)
+    if not made_events:
+        return None
+    made = max(made_events, key=latest_key).data
+    setters = _setters(by_type, made)
+    assessments = _latest_per_assessor(by_type.get(ev.ASSESSMENT_RECORDED, ()))
+    verdict, decider = _verdict(by_type, setters, assessments)
+    return Fold(
+        made=made,
+        verdict=verdict,
+        decider=decider,
+        disputed=len({a.data["verdict"] for a in assessments}) > 1,
+        due_by=_due_by(by_type.get(ev.DEADLINE_CHANGED), made),
+        assessments=assessments,
+        setters=setters,
+        event_count=len(recorded),
+        last_position=max(e.position for e in recorded),
+    )
+
+
 def commitment_status(
     events: Sequence[RecordedEvent],
     as_of: datetime,
     known_at: datetime,
     linked: Linked | None = None,
 ) -> CommitmentStatus | None:
-    """Rules 1-7 over one commitment stream's events (any order). None: it does not exist at (V, K).
+    """`fold` as the status views. None: the commitment does not exist at (V, K).
 
     `linked` answers, for a condition linked to another commitment, that commitment's verdict at
     the same (as_of, known_at); see `verdict_lookup`. It informs and never changes this verdict.
     """
-    recorded = [e for e in events if e.recorded_at <= known_at]
-    effective = [e for e in known_events(recorded, known_at) if e.occurred_at <= as_of]
-    made_events = [e for e in effective if e.type == ev.COMMITMENT_MADE]
-    if not made_events:
+    f = fold(events, as_of, known_at)
+    if f is None:
         return None
-    made = max(made_events, key=latest_key).data
-    conditions = _conditions(effective, made, linked)
-    assessments = _latest_per_assessor(effective)
-    verdict, decider = _verdict(effective, conditions, assessments)
-    due_by = _due_by(effective, made)
+    made = f.made
     return CommitmentStatus(
         commitment=made["id"],
         promisor=made["promisor"],
@@ -69,39 +109,43 @@ def commitment_status(
         made_at=parse_time(made["made_at"]),
         as_of=as_of,
         known_at=known_at,
-        verdict=verdict,
-        decided_by=None if decider is None else str(decider.event_id),
-        disputed=len({a.data["verdict"] for a in assessments}) > 1,
-        schedule=_schedule(verdict, decider, due_by, as_of),
-        due_by=due_by,
-        assessments=[_assessment_view(a) for a in assessments],
-        conditions=conditions,
-        event_count=len(recorded),
-        last_position=max(e.position for e in recorded),
+        verdict=f.verdict,
+        decided_by=None if f.decider is None else str(f.decider.event_id),
+        disputed=f.disputed,
+        schedule=schedule_of(f.verdict, met_at_of(f.verdict, f.decider), f.due_by, as_of),
+        due_by=f.due_by,
+        assessments=[_assessment_view(a) for a in f.assessments],
+        conditions=_condition_views(made, f.setters, linked),
+        event_count=f.event_count,
+        last_position=f.last_position,
     )
 
 
-def _due_by(effective: Sequence[RecordedEvent], made: Mapping[str, Any]) -> datetime | None:
+def _due_by(changes: Sequence[RecordedEvent] | None, made: Mapping[str, Any]) -> datetime | None:
     """Rule 3: the latest effective deadline_changed, else the commitment's own, else none."""
-    changes = [e for e in effective if e.type == ev.DEADLINE_CHANGED]
     if changes:
         return parse_time(max(changes, key=latest_key).data["due_by"])
     return parse_time(made["due_by"]) if "due_by" in made else None
 
 
-def _conditions(
-    effective: Sequence[RecordedEvent], made: Mapping[str, Any], linked: Linked | None
-) -> list[ConditionView]:
-    """Rule 4: the latest effective met/failed/waived naming the condition, else pending."""
+def _setters(
+    by_type: Mapping[str, Sequence[RecordedEvent]], made: Mapping[str, Any]
+) -> list[RecordedEvent | None]:
+    """Rule 4: per condition, the latest effective met/failed/waived naming it (None: pending)."""
     latest: dict[str, RecordedEvent] = {}
-    for e in effective:
-        if e.type in ev.CONDITION_EVENTS:
+    for kind in ev.CONDITION_EVENTS:
+        for e in by_type.get(kind, ()):
             name = e.data["condition"]
             if name not in latest or latest_key(e) > latest_key(latest[name]):
                 latest[name] = e
+    return [latest.get(condition["id"]) for condition in made.get("conditions", [])]
+
+
+def _condition_views(
+    made: Mapping[str, Any], setters: Sequence[RecordedEvent | None], linked: Linked | None
+) -> list[ConditionView]:
     views = []
-    for condition in made.get("conditions", []):
-        setter = latest.get(condition["id"])
+    for condition, setter in zip(made.get("conditions", []), setters, strict=True):
         other = condition.get("commitment")
         views.append(
             ConditionView(
@@ -116,35 +160,34 @@ def _conditions(
     return views
 
 
-def _latest_per_assessor(effective: Sequence[RecordedEvent]) -> list[RecordedEvent]:
+def _latest_per_assessor(assessments: Iterable[RecordedEvent]) -> list[RecordedEvent]:
     latest: dict[str, RecordedEvent] = {}
-    for e in effective:
-        if e.type == ev.ASSESSMENT_RECORDED:
-            who = e.data["assessor"]
-            if who not in latest or latest_key(e) > latest_key(latest[who]):
-                latest[who] = e
+    for e in assessments:
+        who = e.data["assessor"]
+        if who not in latest or latest_key(e) > latest_key(latest[who]):
+            latest[who] = e
     return [latest[who] for who in sorted(latest)]
 
 
 def _verdict(
-    effective: Sequence[RecordedEvent],
-    conditions: Sequence[ConditionView],
+    by_type: Mapping[str, Sequence[RecordedEvent]],
+    setters: Sequence[RecordedEvent | None],
     assessments: Sequence[RecordedEvent],
 ) -> tuple[Verdict, RecordedEvent | None]:
     """Rule 5, first match wins; also returns the event that gave the verdict, if one did."""
-    closing = [e for e in effective if e.type in ev.CLOSING_EVENTS]
+    closing = [e for kind in ev.CLOSING_EVENTS for e in by_type.get(kind, ())]
     if closing:
         last = max(closing, key=latest_key)
         return cast(Verdict, last.type), last
-    if any(c.state == "failed" for c in conditions):
-        failed = {c.event_id for c in conditions if c.state == "failed"}
-        return "lapsed", max((e for e in effective if str(e.event_id) in failed), key=latest_key)
+    failed = [s for s in setters if s is not None and s.type == ev.CONDITION_FAILED]
+    if failed:
+        return "lapsed", max(failed, key=latest_key)
     if assessments:
         top = max(ev.STRENGTH_RANK[a.data["strength"]] for a in assessments)
         strongest = [a for a in assessments if ev.STRENGTH_RANK[a.data["strength"]] == top]
         decider = max(strongest, key=latest_key)
         return cast(Verdict, decider.data["verdict"]), decider
-    if any(c.state == "pending" for c in conditions):
+    if any(s is None for s in setters):
         return "pending_condition", None
     return "not_assessed", None
 
@@ -170,12 +213,6 @@ def schedule_of(
     if verdict in MET and met_at is not None:
         return "met_on_time" if met_at <= due_by else "met_late"
     return "overdue" if as_of > due_by else "not_due"
-
-
-def _schedule(
-    verdict: Verdict, decider: RecordedEvent | None, due_by: datetime | None, as_of: datetime
-) -> Schedule:
-    return schedule_of(verdict, met_at_of(verdict, decider), due_by, as_of)
 
 
 def _assessment_view(event: RecordedEvent) -> AssessmentView:

@@ -160,11 +160,6 @@ class RecordedEvent:
             recorded_at=parse_time(doc["recorded_at"]),
         )
 
-    def forget(self) -> None:
-        """Drop every decoded field (the next read decodes again): a cache of many events can
-        keep only their canonical bytes."""
-        self.__dict__.clear()
-
     @property
     def event_id(self) -> uuid.UUID:
         return uuid.UUID(self._doc["event_id"])

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from service.domain import events as ev
-from service.domain.compliance import MET, commitment_status, schedule_of
+from service.domain.compliance import fold, met_at_of, schedule_of
 from service.domain.events import Schedule, Verdict
 from service.domain.records import RecordedEvent, parse_time
-from service.domain.status import CommitmentStatus
 
 # known_at for the current status: every event the projector has read. The database clock sets
 # recorded_at, so asking "known at my clock" could drop a just-committed event on a skewed host.
@@ -71,24 +70,16 @@ def schedule_step(
     return ScheduleStep(until, after, due_by if until != after else NEVER)
 
 
-def _met_at(status: CommitmentStatus) -> datetime | None:
-    """met_at_of(verdict, decider): a met verdict's decider is one of the latest assessments."""
-    if status.verdict not in MET:
-        return None
-    return next(a.effective_at for a in status.assessments if a.event_id == status.decided_by)
-
-
 def fold_row(events: Sequence[RecordedEvent], now: datetime) -> StatusRow:
     """The current row of one commitment stream (its events in order, commitment_made first)."""
     made = next(e for e in events if e.type == ev.COMMITMENT_MADE).data
-    status = commitment_status(events, as_of=now, known_at=EVERYTHING_KNOWN)
-    future = [e.occurred_at for e in events if e.occurred_at > now]
+    f = fold(events, as_of=now, known_at=EVERYTHING_KNOWN)
     verdict = met_at = due_by = step = None
     disputed = False
-    if status is not None:
-        verdict, disputed, due_by = status.verdict, status.disputed, status.due_by
-        met_at = _met_at(status)
-        step = schedule_step(status.verdict, met_at, status.due_by)
+    if f is not None:
+        verdict, disputed, due_by = f.verdict, f.disputed, f.due_by
+        met_at = met_at_of(f.verdict, f.decider)
+        step = schedule_step(f.verdict, met_at, f.due_by)
     return StatusRow(
         commitment_id=made["id"],
         promisor=made["promisor"],
@@ -101,7 +92,7 @@ def fold_row(events: Sequence[RecordedEvent], now: datetime) -> StatusRow:
         met_at=met_at,
         step=step,
         folded_at=now,
-        refold_at=min(future, default=None),
+        refold_at=min((e.occurred_at for e in events if e.occurred_at > now), default=None),
         event_count=len(events),
         last_position=max(e.position for e in events),
     )

@@ -19,7 +19,7 @@ from service.domain.events import commitment_stream
 from service.domain.records import RecordedEvent
 from service.projections import tables
 from service.projections.rows import fold_row
-from service.projections.streams import StreamCache, gc_paused
+from service.projections.streams import StreamCache
 from service.store.ports import EventStore
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ class Projector:
         generation: int | None = None,
         batch_size: int = 2000,
         catch_up_pages: int = 50,
+        catch_up_bytes: int = 32 * 2**20,
         idle_seconds: float = 1.0,
         clock: Clock = utc_now,
     ) -> None:
@@ -56,6 +57,7 @@ class Projector:
         self.position = -1  # unknown until synced with the checkpoint row
         self.batch_size = batch_size  # events per read; a live batch is at most one page
         self.catch_up_pages = catch_up_pages
+        self.catch_up_bytes = catch_up_bytes  # of canonical events held by one catch-up batch
         self.idle_seconds = idle_seconds
         self.clock = clock
         self.cache = StreamCache(store)
@@ -78,10 +80,13 @@ class Projector:
         if self.position < 0:
             await self.sync()
         events = await self._read_next()
-        if events:
-            touched = await self.cache.add(events)
-            await self._commit(touched, events[-1].position)
-        return len(events)
+        if not events:
+            return 0
+        count, last = len(events), events[-1].position
+        touched = await self.cache.add(events)
+        del events  # the cache holds their bytes; the objects need not outlive the read
+        await self._commit(touched, last)
+        return count
 
     async def catch_up(self, until: int, progress: Callable[[int], object] | None = None) -> None:
         """Step until the checkpoint reaches `until` (a position already committed)."""
@@ -119,8 +124,7 @@ class Projector:
 
     async def _commit(self, streams: Sequence[str], position: int) -> None:
         now = self.clock()
-        with gc_paused():
-            rows = [fold_row(self.cache.upto(s, position), now) for s in streams]
+        rows = [fold_row(self.cache.upto(s, position), now) for s in streams]
         try:
             async with self.conn.transaction():
                 locked = await tables.lock_batch(self.conn, self.generation, self.follow_live)
@@ -134,14 +138,16 @@ class Projector:
         self.position = position
 
     async def _read_next(self) -> list[RecordedEvent]:
-        """The events after our position: one page when live; while catching up, up to
-        `catch_up_pages` pages, since each transaction folds a touched commitment once."""
+        """The events after our position: one page when live; while catching up, more pages
+        (up to `catch_up_pages` and `catch_up_bytes`), since each transaction folds a touched
+        commitment once; the bytes bound keeps a backlog of large events from filling memory."""
         events: list[RecordedEvent] = []
-        after = self.position
-        while len(events) < self.batch_size * self.catch_up_pages:
+        after, size = self.position, 0
+        for _ in range(self.catch_up_pages):
             page = await self._read_page(after)
             events.extend(page)
-            if len(page) < self.batch_size:
+            size += sum(len(e.canonical) for e in page)
+            if len(page) < self.batch_size or size >= self.catch_up_bytes:
                 break
             after = page[-1].position
         return events

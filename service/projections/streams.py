@@ -9,41 +9,84 @@ only when a batch does not start them at version 1; the least recently used are 
 from __future__ import annotations
 
 import asyncio
-import gc
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 
 from service.domain.records import RecordedEvent
 from service.store.ports import EventStore
 
 COMMITMENT_PREFIX = "commitment-"
+STREAM_PREFIX = b'"' + COMMITMENT_PREFIX.encode()
+# What a cached event costs beside its canonical bytes: the bytes object's header, its position
+# (an int) and two list slots (sys.getsizeof, rounded up).
+EVENT_OVERHEAD = 80
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic collection during a bulk decode or fold (synchronous code, no awaits inside).
+def commitment_stream_of(event: RecordedEvent) -> str | None:
+    """The event's stream id if it is a commitment stream, else None, read from the canonical
+    bytes without decoding them (the projector skips other streams at the cost of a search).
 
-    Each collection walks every live container, and a catch-up keeps hundreds of thousands of
-    decoded events alive: pausing halves the time of a bulk decode. The objects made here hold
-    no cycles, so nothing is left for the collector to find afterwards.
+    In the canonical document (keys sorted, docs/canonical-form.md) "stream_id" is followed only
+    by "type" and "version", so its last occurrence as a key is the top-level one; a key inside
+    "data" comes earlier, and a JSON string cannot hold an unescaped quote.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+    canonical = event.canonical
+    at = canonical.rfind(b',"stream_id":') + 13  # 13: the length of the key and its colon
+    if at < 13 or not canonical.startswith(STREAM_PREFIX, at):
+        return None
+    end = canonical.index(b'"', at + 1)
+    stream_id = canonical[at + 1 : end]
+    if b"\\" in stream_id:  # an escape: leave it to the real decoder
+        return event.stream_id
+    return stream_id.decode("utf-8")
+
+
+def version_of(event: RecordedEvent) -> int:
+    """The event's stream version, the canonical document's last value."""
+    canonical = event.canonical
+    return int(canonical[canonical.rindex(b'"version":') + 10 : -1])
+
+
+@dataclass(slots=True)
+class _Stream:
+    """A cached stream prefix as bytes: no decoded objects live on between folds, so the cache
+    costs about the log's own bytes and the cyclic collector has two lists per stream to walk."""
+
+    positions: list[int] = field(default_factory=list)
+    canonicals: list[bytes] = field(default_factory=list)
+    size: int = 0  # footprint in bytes
+
+    def extend(self, events: Iterable[RecordedEvent]) -> int:
+        """Append the events after the last one held; the bytes added."""
+        last = self.positions[-1] if self.positions else -1
+        added = 0
+        for e in events:
+            if e.position > last:  # a stream loaded in this batch may hold them already
+                self.positions.append(e.position)
+                self.canonicals.append(e.canonical)
+                added += len(e.canonical) + EVENT_OVERHEAD
+        self.size += added
+        return added
 
 
 class StreamCache:
-    def __init__(self, store: EventStore, *, max_events: int = 200_000) -> None:
+    """Commitment streams by id, least recently used first, within `max_bytes` of footprint.
+
+    The fold gets fresh RecordedEvents (`upto`), decoded once and dropped after it.
+    """
+
+    def __init__(self, store: EventStore, *, max_bytes: int = 48 * 2**20) -> None:
         self._store = store
-        self._max_events = max_events
-        self._streams: OrderedDict[str, list[RecordedEvent]] = OrderedDict()
+        self._max_bytes = max_bytes
+        self._streams: OrderedDict[str, _Stream] = OrderedDict()
         self._size = 0
+
+    @property
+    def size(self) -> int:
+        """The cached streams' footprint in bytes (canonical bytes and per-event overhead)."""
+        return self._size
 
     def clear(self) -> None:
         self._streams.clear()
@@ -52,49 +95,47 @@ class StreamCache:
     async def add(self, events: Sequence[RecordedEvent]) -> list[str]:
         """Take a batch read from the log (in position order); the commitment streams it touched."""
         batch: dict[str, list[RecordedEvent]] = {}
-        with gc_paused():  # decoding makes many objects that live on: see gc_paused
-            for event in events:
-                if event.stream_id.startswith(COMMITMENT_PREFIX):
-                    batch.setdefault(event.stream_id, []).append(event)
-        missing = [s for s, new in batch.items() if s not in self._streams and new[0].version != 1]
-        loaded = await asyncio.gather(*(self._store.read_stream(s) for s in missing))
-        for stream_id, stream in zip(missing, loaded, strict=True):
-            self._put(stream_id, stream)
+        for event in events:
+            stream_id = commitment_stream_of(event)
+            if stream_id is not None:
+                batch.setdefault(stream_id, []).append(event)
+        missing = [
+            s for s, new in batch.items() if s not in self._streams and version_of(new[0]) != 1
+        ]
+        await self._load(missing)
         for stream_id, new in batch.items():
             cached = self._streams.get(stream_id)
             if cached is None:
-                self._put(stream_id, list(new))
-                continue
-            self._streams.move_to_end(stream_id)
-            last = cached[-1].position
-            fresh = [e for e in new if e.position > last]  # a loaded stream may hold them
-            cached.extend(fresh)
-            self._size += len(fresh)
+                cached = self._streams[stream_id] = _Stream()
+            else:
+                self._streams.move_to_end(stream_id)
+            self._size += cached.extend(new)
         self._evict(keep=batch.keys())
         return list(batch)
 
     async def ensure(self, stream_ids: Sequence[str]) -> None:
         """Load the given streams if they are not cached (for a refold without new events)."""
-        missing = [s for s in stream_ids if s not in self._streams]
-        loaded = await asyncio.gather(*(self._store.read_stream(s) for s in missing))
-        for stream_id, stream in zip(missing, loaded, strict=True):
-            self._put(stream_id, stream)
+        await self._load([s for s in stream_ids if s not in self._streams])
 
     def upto(self, stream_id: str, position: int) -> list[RecordedEvent]:
         """The stream's events at or before `position` (a loaded stream may hold later ones)."""
         stream = self._streams[stream_id]
-        if stream[-1].position <= position:
-            return stream
-        return stream[: bisect_right([e.position for e in stream], position)]
+        end = len(stream.positions)
+        if stream.positions[-1] > position:
+            end = bisect_right(stream.positions, position)
+        return list(map(RecordedEvent, stream.positions[:end], stream.canonicals[:end]))
 
-    def _put(self, stream_id: str, stream: list[RecordedEvent]) -> None:
-        self._streams[stream_id] = stream
-        self._size += len(stream)
+    async def _load(self, missing: Sequence[str]) -> None:
+        loaded = await asyncio.gather(*(self._store.read_stream(s) for s in missing))
+        for stream_id, events in zip(missing, loaded, strict=True):
+            stream = self._streams[stream_id] = _Stream()
+            self._size += stream.extend(events)
 
     def _evict(self, keep: Collection[str]) -> None:
-        while self._size > self._max_events and len(self._streams) > 1:
+        """Least recently used first, never a stream of the batch in hand (it is folded next)."""
+        while self._size > self._max_bytes and len(self._streams) > 1:
             stream_id, stream = next(iter(self._streams.items()))
             if stream_id in keep:
                 break
             del self._streams[stream_id]
-            self._size -= len(stream)
+            self._size -= stream.size

@@ -29,6 +29,10 @@ class FirstEvents:
         self._size = size
         self._events: OrderedDict[str, RecordedEvent] = OrderedDict()
 
+    def known(self, stream_id: str) -> bool:
+        """Whether the stream is known to exist, without asking the store."""
+        return stream_id in self._events
+
     async def get(self, stream_id: str) -> RecordedEvent | None:
         """The stream's first event, or None when it has none (yet)."""
         event = self._events.get(stream_id)

@@ -133,8 +133,10 @@ def _replay(stream: Sequence[RecordedEvent], decider: Decide, ctx: Context) -> W
 
 async def check_references(store: EventStore, command: decide.Command) -> None:
     """Rule 8: every party, agreement or commitment the body names must exist (422 naming it)."""
-    refs = decide.references(command)
     cache = first_events(store)
+    refs = [r for r in decide.references(command) if not cache.known(r.stream_id)]
+    if not refs:
+        return  # the usual case once warm: no round trip, no task
     with translate_db_errors():
         found = await asyncio.gather(*(cache.get(r.stream_id) for r in refs))
     for ref, first in zip(refs, found, strict=True):
@@ -233,17 +235,9 @@ async def _write_on_creation(
     whatever the stream holds by then, so concurrent writers to one commitment never clash.
     A retry with the same key is replayed by the store itself (identical content); None when
     the key's event holds another body, for the full path to tell apart and refuse."""
-    made, refs = await asyncio.gather(
-        first_events(store).get(stream_id),
-        check_references(store, command),
-        return_exceptions=True,
-    )
-    if isinstance(made, BaseException):
-        raise made
-    head = [] if made is None else [made]
-    new = decider(head, ctx.envelope(stream_id))  # an unknown commitment (404) comes first
-    if isinstance(refs, BaseException):
-        raise refs
+    made = await first_events(store).get(stream_id)
+    new = decider([] if made is None else [made], ctx.envelope(stream_id))  # 404 comes first
+    await check_references(store, command)
     try:
         result = await store.append(stream_id, [new], "stream_exists")
     except DuplicateEventId:

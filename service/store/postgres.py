@@ -105,6 +105,8 @@ class PostgresStore:
             # again at once then joins this batch instead of waiting a whole round for the next.
             await asyncio.sleep(0)
             batch, self._queue = self._queue[: self._batch_max], self._queue[self._batch_max :]
+            if not batch:
+                continue  # another writer took everything while we yielded
             try:
                 await self._write_batch(held, batch)
             except DomainError as e:

@@ -137,13 +137,33 @@ async def created(
         return await store.read_all(after, limit, [event_type])
 
 
+# The stream a creation event must stand in: the store is generic, and another writer may use
+# the same type name elsewhere; only the domain's own streams count.
+CREATION_STREAM = {
+    ev.PARTY_REGISTERED: ev.party_stream,
+    ev.AGREEMENT_RECORDED: ev.agreement_stream,
+    ev.COMMITMENT_MADE: ev.commitment_stream,
+}
+
+
+def is_creation(event: RecordedEvent) -> bool:
+    """Whether an event is a creation event in its entity's own stream (and so well formed)."""
+    stream_of = CREATION_STREAM.get(event.type)
+    entity_id = event.data.get("id")
+    return (
+        stream_of is not None
+        and isinstance(entity_id, str)
+        and (event.stream_id == stream_of(entity_id))
+    )
+
+
 async def all_created(store: EventStore, event_type: str, after: int = 0) -> list[RecordedEvent]:
     """Every creation event of a type after a position: the log scan behind lists when no read
     tables exist, and behind the read tables' checkpoint when they do."""
     found: list[RecordedEvent] = []
     while True:
         page = await created(store, event_type, after)
-        found.extend(page)
+        found.extend(e for e in page if is_creation(e))
         if len(page) < PAGE:
             return found
         after = page[-1].position

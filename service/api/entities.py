@@ -19,7 +19,7 @@ from service.domain.commands import parse_body
 from service.domain.errors import EntityNotFound
 from service.domain.evidence import AGREEMENT, PARTY
 from service.domain.records import RecordedEvent, format_time
-from service.queries import created, first_event
+from service.queries import created, first_event, is_creation
 from service.store.ports import EventStore
 
 
@@ -78,9 +78,8 @@ async def read_list(request: web.Request, kind: Kind) -> web.Response:
     after = int_param(request, "after", 0, minimum=0)
     limit = limit_param(request)
     events = await created(request.app[STORE], kind.event_type, after, limit + 1)
-    page = events[:limit]
-    more = len(events) > limit
-    next_after = page[-1].position if more else None
+    page = [e for e in events[:limit] if is_creation(e)]
+    next_after = events[limit - 1].position if len(events) > limit else None
     response = json_response({kind.plural: [entity_json(e) for e in page], "next": next_after})
     if next_after is not None:
         url = request.rel_url.update_query(after=next_after, limit=limit)

@@ -191,3 +191,15 @@ async def test_as_of_lists_include_commitments_the_projector_has_not_seen(client
     ]
     tally = await get(client, f"/v1/parties/{promisor}/compliance", known_at="2099-01-01")
     assert tally["total"] == 1 and tally["commitments"][0]["id"] == body["id"]
+
+
+async def test_lists_ignore_creation_types_written_outside_their_streams(client, pg_store) -> None:
+    # The store is generic: a foreign writer may use a domain type name in its own stream.
+    from tests.support import new_event, unique
+
+    foreign = new_event("commitment_made", text="not ours")
+    await pg_store.append(unique("elsewhere"), [foreign], "any")
+    await pg_store.append(unique("elsewhere"), [new_event("party_registered", id=7)], "any")
+    for url in ("/v1/commitments?as_of=2030-01-01", "/v1/parties?limit=1000"):
+        resp = await client.get(url)
+        assert resp.status == 200, await resp.text()

@@ -5,6 +5,8 @@
 Starts the service as a subprocess on a bench database (DATABASE_URL's server, or a throwaway
 embedded one), fills the log, then reads /v1/events/live from position 0 until every event has
 arrived, sampling the server's resident memory. Prints idle and peak RSS; the goal is < 150 MB.
+`--commitments N` fills with the events of N commitments (what the projector folds), 10 per
+append, round-robin, instead of other streams (which the projector skips).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import aiohttp  # noqa: E402
 import psutil  # noqa: E402
 
 from bench.common import bench_database  # noqa: E402
-from service.domain.records import NewEvent  # noqa: E402
+from service.domain.records import NewEvent, format_time  # noqa: E402
 from service.store.database import create_pool  # noqa: E402
 from service.store.postgres import PostgresStore  # noqa: E402
 
@@ -38,15 +40,41 @@ DATA = {
 }
 
 
-async def fill(dsn: str, count: int) -> None:
+async def fill(dsn: str, count: int, commitments: int) -> None:
     pool = await create_pool(dsn, role="pledger_app", min_size=1, max_size=4, timeout=10)
     store = PostgresStore(pool, dsn)
+    if commitments:
+        await fill_commitments(store, count, commitments)
     while await store.head_position() < count:
         now = datetime.now(UTC)
         batch = [NewEvent("assessment_recorded", DATA, now) for _ in range(1000)]
         await store.append(f"fill-{uuid.uuid4()}", batch, "any")
     await store.close()
     await pool.close()
+
+
+async def fill_commitments(store: PostgresStore, count: int, commitments: int) -> None:
+    """`commitments` streams the projector folds, 10 events per append, round-robin, so each
+    stream's events are spread over the log and every catch-up batch touches most of them."""
+    ids = [f"sse-{uuid.uuid4().hex[:10]}" for _ in range(commitments)]
+    for r in range(max(1, count // (commitments * 10))):
+        for n, cid in enumerate(ids):
+            events = [_assessment() for _ in range(10)]
+            if r == 0:
+                events[0] = _made(cid, n)
+            await store.append(f"commitment-{cid}", events, "any")
+
+
+def _made(cid: str, n: int) -> NewEvent:
+    data = {"id": cid, "promisor": f"party-{n % 20}", "promisees": ["nato"], "text": "do it",
+            "made_at": "2021-01-01T00:00:00.000000Z", "source": {"title": "bench"}}  # fmt: skip
+    return NewEvent("commitment_made", data, datetime(2021, 1, 1, tzinfo=UTC))
+
+
+def _assessment() -> NewEvent:
+    now = datetime.now(UTC)
+    data = {**DATA, "effective_at": format_time(now), "source": {"title": "bench"}}
+    return NewEvent("assessment_recorded", data, now)
 
 
 def free_port() -> int:
@@ -93,7 +121,7 @@ async def sample(proc: psutil.Process, peak: list[int], stop: asyncio.Event) -> 
 
 async def main(args: argparse.Namespace) -> None:
     async with bench_database() as dsn:
-        await fill(dsn, args.events)
+        await fill(dsn, args.events, args.commitments)
         port = free_port()
         env = {
             **os.environ,
@@ -137,5 +165,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=1)
+    parser.add_argument("--commitments", type=int, default=0,
+                        help="fill with this many commitment streams (events the projector"
+                        " folds) instead of other streams")  # fmt: skip
     parser.add_argument("--no-workers", action="store_true", help="API only: no projector, no tree")
     asyncio.run(main(parser.parse_args()))

@@ -18,13 +18,19 @@ from typing import Any
 from service.domain.events import commitment_stream
 from service.domain.records import RecordedEvent
 from service.projections import tables
-from service.projections.rows import fold_row
-from service.projections.streams import StreamCache
+from service.projections.rows import StatusRow, fold_row
+from service.projections.streams import (
+    CACHE_BYTES,
+    StreamCache,
+    Tagged,
+    commitment_stream_of,
+)
 from service.store.ports import EventStore
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+FOLD_CHUNK = 64  # streams folded between two trims of the cache (and read together if missing)
 
 
 def utc_now() -> datetime:
@@ -46,7 +52,7 @@ class Projector:
         generation: int | None = None,
         batch_size: int = 2000,
         catch_up_pages: int = 50,
-        catch_up_bytes: int = 32 * 2**20,
+        cache_bytes: int = CACHE_BYTES,
         idle_seconds: float = 1.0,
         clock: Clock = utc_now,
     ) -> None:
@@ -57,10 +63,9 @@ class Projector:
         self.position = -1  # unknown until synced with the checkpoint row
         self.batch_size = batch_size  # events per read; a live batch is at most one page
         self.catch_up_pages = catch_up_pages
-        self.catch_up_bytes = catch_up_bytes  # of canonical events held by one catch-up batch
         self.idle_seconds = idle_seconds
         self.clock = clock
-        self.cache = StreamCache(store)
+        self.cache = StreamCache(store, max_bytes=cache_bytes)
         self._prefetch: tuple[int, asyncio.Task[list[RecordedEvent]]] | None = None
 
     async def sync(self) -> None:
@@ -79,13 +84,11 @@ class Projector:
         """Fold the next batch of the log into the tables; the number of events read."""
         if self.position < 0:
             await self.sync()
-        events = await self._read_next()
-        if not events:
-            return 0
-        count, last = len(events), events[-1].position
-        touched = await self.cache.add(events)
-        del events  # the cache holds their bytes; the objects need not outlive the read
-        await self._commit(touched, last)
+        events, count, last = await self._read_next()
+        if count:
+            touched = self.cache.add(events)
+            del events  # the cache holds their bytes; the objects need not outlive the read
+            await self._commit(touched, last)
         return count
 
     async def catch_up(self, until: int, progress: Callable[[int], object] | None = None) -> None:
@@ -101,9 +104,7 @@ class Projector:
             await self.sync()
         ids = await tables.due_for_refold(self.conn, self.generation, self.clock())
         if ids:
-            streams = [commitment_stream(i) for i in ids]
-            await self.cache.ensure(streams)
-            await self._commit(streams, self.position)
+            await self._commit([commitment_stream(i) for i in ids], self.position)
         return len(ids)
 
     async def run(self) -> None:
@@ -123,8 +124,7 @@ class Projector:
             self._drop_prefetch()
 
     async def _commit(self, streams: Sequence[str], position: int) -> None:
-        now = self.clock()
-        rows = [fold_row(self.cache.upto(s, position), now) for s in streams]
+        rows = await self._fold(streams, position)
         try:
             async with self.conn.transaction():
                 locked = await tables.lock_batch(self.conn, self.generation, self.follow_live)
@@ -137,20 +137,40 @@ class Projector:
             return
         self.position = position
 
-    async def _read_next(self) -> list[RecordedEvent]:
-        """The events after our position: one page when live; while catching up, more pages
-        (up to `catch_up_pages` and `catch_up_bytes`), since each transaction folds a touched
-        commitment once; the bytes bound keeps a backlog of large events from filling memory."""
-        events: list[RecordedEvent] = []
-        after, size = self.position, 0
+    async def _fold(self, streams: Sequence[str], position: int) -> list[StatusRow]:
+        """Each stream's row at `position`, a chunk at a time: read the chunk's streams the
+        cache lacks, fold, trim the cache to its budget, so memory stays bounded however many
+        streams a batch touches."""
+        now = self.clock()
+        rows: list[StatusRow] = []
+        for start in range(0, len(streams), FOLD_CHUNK):
+            chunk = streams[start : start + FOLD_CHUNK]
+            await self.cache.ensure(chunk)
+            rows.extend(fold_row(self.cache.upto(s, position), now) for s in chunk)
+            self.cache.trim()
+        return rows
+
+    async def _read_next(self) -> tuple[list[Tagged], int, int]:
+        """The commitment events after our position with their stream ids, how many events
+        were read and the last one's position. One page when live; while catching up, more
+        pages (up to `catch_up_pages`, and half the cache's budget in bytes, so that cache and
+        batch together stay within 1.5 times it), since each transaction folds a touched
+        commitment once. Other events are dropped page by page."""
+        kept: list[Tagged] = []
+        after, count, size = self.position, 0, 0
         for _ in range(self.catch_up_pages):
             page = await self._read_page(after)
-            events.extend(page)
-            size += sum(len(e.canonical) for e in page)
-            if len(page) < self.batch_size or size >= self.catch_up_bytes:
+            if not page:
                 break
-            after = page[-1].position
-        return events
+            count, after = count + len(page), page[-1].position
+            for event in page:
+                stream_id = commitment_stream_of(event)
+                if stream_id is not None:
+                    kept.append((stream_id, event))
+                    size += len(event.canonical)
+            if len(page) < self.batch_size or size >= self.cache.max_bytes // 2:
+                break
+        return kept, count, after
 
     async def _read_page(self, after: int) -> list[RecordedEvent]:
         """A page of the log; when it is full, the next one is read while we work."""

@@ -2,8 +2,9 @@
 
 A cached stream is a prefix of the stream (versions 1..n). It stays complete as long as every
 batch the projector reads follows the last one, because each batch brings every new event of
-every stream. After any jump (a resync) the cache is cleared. Streams are loaded from the store
-only when a batch does not start them at version 1; the least recently used are evicted.
+every stream. After any jump (a resync) the cache is cleared. The cache keeps canonical bytes
+within a byte budget, least recently used out first; a stream it lacks, and the batch does not
+start at version 1, is read from the store just before it is folded.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from service.domain.records import RecordedEvent
@@ -22,6 +23,10 @@ STREAM_PREFIX = b'"' + COMMITMENT_PREFIX.encode()
 # What a cached event costs beside its canonical bytes: the bytes object's header, its position
 # (an int) and two list slots (sys.getsizeof, rounded up).
 EVENT_OVERHEAD = 80
+# The service's budget (a catch-up batch holds half as much again): the projector then adds
+# about 45 MB to `pledger serve` at its peak (docs/projections.md). A rebuild takes more.
+CACHE_BYTES = 24 * 2**20
+Tagged = tuple[str, RecordedEvent]  # a commitment event and its stream id
 
 
 def commitment_stream_of(event: RecordedEvent) -> str | None:
@@ -77,9 +82,9 @@ class StreamCache:
     The fold gets fresh RecordedEvents (`upto`), decoded once and dropped after it.
     """
 
-    def __init__(self, store: EventStore, *, max_bytes: int = 48 * 2**20) -> None:
+    def __init__(self, store: EventStore, *, max_bytes: int = CACHE_BYTES) -> None:
         self._store = store
-        self._max_bytes = max_bytes
+        self.max_bytes = max_bytes
         self._streams: OrderedDict[str, _Stream] = OrderedDict()
         self._size = 0
 
@@ -92,29 +97,28 @@ class StreamCache:
         self._streams.clear()
         self._size = 0
 
-    async def add(self, events: Sequence[RecordedEvent]) -> list[str]:
-        """Take a batch read from the log (in position order); the commitment streams it touched."""
+    def add(self, events: Iterable[Tagged]) -> list[str]:
+        """Take a batch of commitment events read from the log (in position order, each with
+        its stream id: `commitment_stream_of`); the streams it touched. A stream that is not
+        cached and not started by the batch is left out, and so is one that the budget evicts:
+        `ensure` reads it whole before it is folded."""
         batch: dict[str, list[RecordedEvent]] = {}
-        for event in events:
-            stream_id = commitment_stream_of(event)
-            if stream_id is not None:
-                batch.setdefault(stream_id, []).append(event)
-        missing = [
-            s for s, new in batch.items() if s not in self._streams and version_of(new[0]) != 1
-        ]
-        await self._load(missing)
+        for stream_id, event in events:
+            batch.setdefault(stream_id, []).append(event)
         for stream_id, new in batch.items():
             cached = self._streams.get(stream_id)
-            if cached is None:
+            if cached is not None:
+                self._streams.move_to_end(stream_id)
+            elif version_of(new[0]) == 1:
                 cached = self._streams[stream_id] = _Stream()
             else:
-                self._streams.move_to_end(stream_id)
+                continue
             self._size += cached.extend(new)
-        self._evict(keep=batch.keys())
+        self.trim()
         return list(batch)
 
     async def ensure(self, stream_ids: Sequence[str]) -> None:
-        """Load the given streams if they are not cached (for a refold without new events)."""
+        """Read from the store the given streams that are not cached, before they are folded."""
         await self._load([s for s in stream_ids if s not in self._streams])
 
     def upto(self, stream_id: str, position: int) -> list[RecordedEvent]:
@@ -131,11 +135,9 @@ class StreamCache:
             stream = self._streams[stream_id] = _Stream()
             self._size += stream.extend(events)
 
-    def _evict(self, keep: Collection[str]) -> None:
-        """Least recently used first, never a stream of the batch in hand (it is folded next)."""
-        while self._size > self._max_bytes and len(self._streams) > 1:
-            stream_id, stream = next(iter(self._streams.items()))
-            if stream_id in keep:
-                break
-            del self._streams[stream_id]
+    def trim(self) -> None:
+        """Evict the least recently used streams down to the budget (the projector also trims
+        after each chunk of a batch it folds, so those folded first go first)."""
+        while self._size > self.max_bytes and self._streams:
+            _, stream = self._streams.popitem(last=False)
             self._size -= stream.size

@@ -80,9 +80,16 @@ DECLARE
     retried   int[] := '{}';
     q         int;
 BEGIN
+    -- Under REPEATABLE READ the snapshot predates the lock and max(position) would be stale.
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'pledger_append needs READ COMMITTED, not %',
+            current_setting('transaction_isolation') USING ERRCODE = 'invalid_transaction_state';
+    END IF;
     PERFORM pg_advisory_xact_lock(lock_key);
     SELECT coalesce(max(e.position), 0) INTO head FROM events e;
-    now_at := clock_timestamp();
+    -- recorded_at never goes backwards along positions, even if the clock is stepped back.
+    now_at := greatest(clock_timestamp(),
+                       (SELECT e.recorded_at FROM events e WHERE e.position = head));
     now_text := to_char(now_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
     known := '{}';
     IF check_known THEN

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -13,6 +14,8 @@ from service.api.params import int_param, list_param
 from service.api.rendering import dumps
 from service.domain.errors import InvalidParameter
 from service.domain.records import RecordedEvent
+
+log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 500  # events buffered between the reader and a slow client; bounds memory
 
@@ -54,9 +57,16 @@ async def live_events(request: web.Request) -> web.StreamResponse:
     assert task is not None
     live.tasks.add(task)
     try:
-        await _stream(request, response, after, types)
+        if not live.closing.is_set():  # a stream opened during shutdown ends at once
+            await _stream(request, response, after, types)
     except ConnectionResetError:
         pass  # the client went away; nothing to answer
+    except Exception:
+        # The status line is sent: a problem document can no longer be. End the body so the
+        # client sees the stream close and reconnects, instead of waiting on silence.
+        log.exception("live stream failed")
+        with contextlib.suppress(ConnectionResetError):
+            await response.write_eof()
     except asyncio.CancelledError:
         if not live.closing.is_set():
             raise
@@ -106,16 +116,21 @@ async def _fill(
         await queue.put(event)
 
 
+MAX_POSITION = 2**63 - 1  # positions are PostgreSQL bigints
+
+
 def _resume_position(request: web.Request) -> int:
     last_id = request.headers.get("Last-Event-ID")
     if last_id is None or last_id.strip() == "":
-        return int_param(request, "after", 0, minimum=0)
+        return int_param(request, "after", 0, minimum=0, maximum=MAX_POSITION)
     try:
         value = int(last_id)
     except ValueError:
         raise InvalidParameter(
             "Last-Event-ID", f"Last-Event-ID must be a position, got {last_id!r}"
         ) from None
-    if value < 0:
-        raise InvalidParameter("Last-Event-ID", "Last-Event-ID must be >= 0")
+    if not 0 <= value <= MAX_POSITION:
+        raise InvalidParameter(
+            "Last-Event-ID", f"Last-Event-ID must be between 0 and {MAX_POSITION}"
+        )
     return value

@@ -40,7 +40,7 @@ async def get_stream(request: web.Request) -> web.Response:
 
 
 async def get_events(request: web.Request) -> web.Response:
-    after = int_param(request, "after", 0, minimum=0)
+    after = int_param(request, "after", 0, minimum=0, maximum=2**63 - 1)
     limit = limit_param(request)
     types = list_param(request, "type")
     events = await request.app[STORE].read_all(after, limit, types or None)

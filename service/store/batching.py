@@ -60,6 +60,10 @@ def replay_of(
         if old is None or old.stream_id != pending.stream_id or not new.same_content(old):
             return DuplicateEventId(str(new.event_id), old.stream_id if old else pending.stream_id)
     stored = tuple(f for f in found if f is not None)
+    versions = [e.version for e in stored]
+    if versions != list(range(versions[0], versions[0] + len(versions))):
+        # The same events, but not as one append in this order: not a retry of it.
+        return DuplicateEventId(str(pending.events[0].event_id), pending.stream_id)
     return result_of(pending.stream_id, stored, replayed=True)
 
 

@@ -53,6 +53,10 @@ async def create_pool(dsn: str, *, role: str, min_size: int, max_size: int, time
     """A pool whose connections act as `role` (SELECT/INSERT on the log) when the server allows."""
 
     async def init(conn: asyncpg.Connection) -> None:
+        # Appends rely on READ COMMITTED (schema/001_events.sql), whatever the server's default.
+        await conn.execute(
+            "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED"
+        )
         if role and await conn.fetchval(
             "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)"
             " AND pg_has_role(current_user, $1, 'MEMBER')",

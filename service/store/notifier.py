@@ -29,6 +29,7 @@ class Notifier:
         self._event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
+        self._closed = False
 
     def waiter(self) -> asyncio.Event:
         """Take this before reading; waiting on it afterwards cannot miss a wake in between."""
@@ -44,7 +45,7 @@ class Notifier:
             await asyncio.wait_for(waiter.wait(), self._poll_interval)
 
     def _ensure_listening(self) -> None:
-        if self._dsn and (self._task is None or self._task.done()):
+        if self._dsn and not self._closed and (self._task is None or self._task.done()):
             self._task = asyncio.create_task(self._listen(), name="pledger-listener")
 
     async def _listen(self) -> None:
@@ -73,6 +74,7 @@ class Notifier:
                     conn.terminate()
 
     async def close(self) -> None:
+        self._closed = True  # a subscriber still running must not open a new listener
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

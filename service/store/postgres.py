@@ -78,6 +78,7 @@ class PostgresStore:
         pending = PendingAppend(stream_id, list(events), expected_version, future, rendered)
         self._queue.append(pending)
         if self._draining < self._max_writers:
+            self._draining += 1  # counted from creation, so a burst cannot start more
             # A second writer sends its batch while the first one's result travels back; the
             # lock still orders them, but the database is never idle between batches.
             task = asyncio.create_task(self._write_queued(), name="pledger-append-writer")
@@ -89,7 +90,6 @@ class PostgresStore:
         # One connection for the whole run of batches: a release per batch would cost the
         # pool's reset round trip each time. It goes back when the queue is empty.
         held: list[Any] = []
-        self._draining += 1
         try:
             await self._drain(held)
         finally:

@@ -6,12 +6,13 @@ import re
 from collections.abc import Sequence
 
 from service.domain.errors import ValidationFailed
-from service.domain.records import NewEvent, canonical_json
+from service.domain.records import NewEvent, canonical_json, format_time
 from service.store.ports import ExpectedVersion
 
 STREAM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$")
 EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 NAMED_EXPECTATIONS = ("no_stream", "stream_exists", "any")
+MAX_VERSION = 2**31 - 1  # versions are PostgreSQL integers
 
 
 Rendered = tuple[str, str]  # canonical JSON of an event's data and metadata
@@ -24,7 +25,7 @@ def validate_append(
     if not STREAM_ID.match(stream_id):
         raise ValidationFailed("stream_id", f"invalid stream id {stream_id!r}")
     if isinstance(expected_version, bool) or not (
-        (isinstance(expected_version, int) and expected_version >= 0)
+        (isinstance(expected_version, int) and 0 <= expected_version <= MAX_VERSION)
         or expected_version in NAMED_EXPECTATIONS
     ):
         raise ValidationFailed("expected_version", f"invalid expected version {expected_version!r}")
@@ -40,15 +41,36 @@ def _validate_event(event: NewEvent) -> Rendered:
         raise ValidationFailed("type", f"invalid event type {event.type!r} (snake_case)")
     if event.occurred_at.tzinfo is None:
         raise ValidationFailed("occurred_at", "occurred_at must be timezone-aware")
+    try:
+        format_time(event.occurred_at)
+    except OverflowError:
+        raise ValidationFailed("occurred_at", "occurred_at is out of range in UTC") from None
     rendered: list[str] = []
     for name, value in (("data", event.data), ("metadata", event.metadata)):
         if not isinstance(value, dict):
             raise ValidationFailed(name, f"{name} must be a JSON object")
+        problem = _plain_json_problem(value)
+        if problem:
+            raise ValidationFailed(name, f"{name}: {problem}")
         try:
-            text = canonical_json(value).decode("utf-8")
+            rendered.append(canonical_json(value).decode("utf-8"))
         except (TypeError, ValueError) as e:
             raise ValidationFailed(name, f"{name} is not plain JSON: {e}") from e
-        if "\\u0000" in text:
-            raise ValidationFailed(name, f"{name} contains a NUL character, which is not stored")
-        rendered.append(text)
     return rendered[0], rendered[1]
+
+
+def _plain_json_problem(value: object) -> str | None:
+    """Why a value would not survive the JSON round trip unchanged (and so its leaf recompute)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if not all(isinstance(k, str) for k in item):
+                return "object keys must be strings"
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and "\x00" in item:
+            return "contains a NUL character, which PostgreSQL does not store"
+    return None

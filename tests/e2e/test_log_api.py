@@ -193,3 +193,18 @@ async def test_each_request_logs_one_json_line(aiohttp_client, settings, pg_stor
     assert line["status"] == 200
     assert line["request_id"] == "req-42"
     assert line["duration_ms"] >= 0
+
+
+@pytest.mark.parametrize(
+    ("query", "headers", "parameter"),
+    [
+        ("after=99999999999999999999", {}, "after"),
+        ("", {"Last-Event-ID": "99999999999999999999"}, "Last-Event-ID"),
+    ],
+)
+async def test_sse_positions_beyond_the_log_range_are_400(
+    client, query, headers, parameter
+) -> None:
+    resp = await client.get(f"/v1/events/live?{query}", headers=headers)
+    assert resp.status == 400
+    assert (await resp.json())["parameter"] == parameter

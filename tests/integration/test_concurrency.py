@@ -9,7 +9,9 @@ import asyncpg
 import pytest
 
 from service.domain.errors import ConcurrencyConflict
+from service.store.database import create_pool
 from service.store.postgres import PostgresStore
+from tests.conftest import drop_database, fresh_database
 from tests.support import new_event, unique, wait_for
 
 
@@ -106,3 +108,37 @@ async def test_back_to_back_appends_never_wait_for_a_finished_writer(
             await store.append(stream, [new_event()], version)
     assert await store.stream_version(stream) == 30
     await store.close()
+
+
+async def test_a_burst_starts_no_more_writers_than_allowed(pg_pool, database_url) -> None:
+    store = PostgresStore(pg_pool, database_url, writers=1, batch_max=10)
+    appends = [store.append(unique(), [new_event()], "no_stream") for _ in range(100)]
+    tasks = [asyncio.ensure_future(a) for a in appends]
+    await asyncio.sleep(0)  # every append has queued; writers are decided by now
+    assert store._draining == 1
+    results = await asyncio.gather(*tasks)
+    assert len({r.first_position for r in results}) == 100
+    await store.close()
+
+
+async def test_appends_stay_gapless_when_the_database_defaults_to_repeatable_read(
+    server_dsn,
+) -> None:
+    dsn = await fresh_database(server_dsn, prefix="pledger_rr")
+    admin = await asyncpg.connect(dsn)
+    name = await admin.fetchval("SELECT current_database()")
+    await admin.execute(
+        f"ALTER DATABASE \"{name}\" SET default_transaction_isolation = 'repeatable read'"
+    )
+    await admin.close()
+    pool = await create_pool(dsn, role="pledger_app", min_size=1, max_size=8, timeout=5)
+    try:
+        stores = separate_writers(pool, dsn, 4)
+        await asyncio.gather(
+            *(s.append(unique(), [new_event()], "any") for s in stores for _ in range(20))
+        )
+        events = await stores[0].read_all(0, 1000)
+        assert [e.position for e in events] == list(range(1, 81))
+    finally:
+        await pool.close()
+        await drop_database(server_dsn, dsn)

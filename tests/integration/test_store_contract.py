@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -183,6 +183,13 @@ async def test_read_all_pages_in_position_order_with_type_filter(store) -> None:
         ("ok", [NewEvent("t", {"x": float("nan")}, datetime.now(UTC))], "any"),
         ("ok", [NewEvent("t", {"x": "nul\x00"}, datetime.now(UTC))], "any"),
         ("ok", [NewEvent("t", {}, datetime(2020, 1, 1))], "any"),
+        (
+            "ok",
+            [NewEvent("t", {}, datetime(1, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))))],
+            "any",
+        ),
+        ("ok", [NewEvent("t", {"n": {1: "int key"}}, datetime.now(UTC))], "any"),
+        ("ok", [new_event()], 2**31),
     ],
 )
 async def test_invalid_appends_are_refused_and_write_nothing(
@@ -241,3 +248,42 @@ async def test_subscribe_catches_up_then_follows_live(store) -> None:
 async def test_event_ids_are_uuids(store) -> None:
     result = await store.append(unique(), [new_event()], "any")
     assert isinstance(result.events[0].event_id, uuid.UUID)
+
+
+async def test_escaped_text_that_only_looks_like_nul_is_stored(store) -> None:
+    stream = unique()
+    await store.append(stream, [new_event(text="a literal \\u0000 in text")], "any")
+    [stored] = await store.read_stream(stream)
+    assert stored.data["text"] == "a literal \\u0000 in text"
+
+
+async def test_retry_with_events_reordered_is_not_a_replay(store) -> None:
+    stream = unique()
+    a, b = new_event(n=1), new_event(n=2)
+    await store.append(stream, [a, b], "no_stream")
+    with pytest.raises(DuplicateEventId):
+        await store.append(stream, [b, a], "any")
+    assert await store.stream_version(stream) == 2
+
+
+async def test_concurrent_retries_of_one_append_get_the_same_result(store) -> None:
+    # Several copies of one append in flight at once (the PostgreSQL store groups them into
+    # one batch): one writes, the others are answered as its retries.
+    stream = unique()
+    events = [new_event(n=1), new_event(n=2)]
+    results = await asyncio.gather(*(store.append(stream, events, "any") for _ in range(5)))
+    assert sum(not r.replayed for r in results) == 1
+    assert {(r.first_position, r.last_version) for r in results} == {(results[0].first_position, 2)}
+    assert await store.stream_version(stream) == 2
+
+
+async def test_overlapping_appends_in_one_batch_do_not_pass_for_retries(store) -> None:
+    stream = unique()
+    a, b, c = new_event(n=1), new_event(n=2), new_event(n=3)
+    await store.append(stream, [a, b], "no_stream")
+    outcomes = await asyncio.gather(
+        store.append(stream, [a, c], "any"), store.append(stream, [c], 2), return_exceptions=True
+    )
+    assert isinstance(outcomes[0], DuplicateEventId)
+    assert not isinstance(outcomes[1], BaseException)
+    assert [e.version for e in await store.read_stream(stream)] == [1, 2, 3]

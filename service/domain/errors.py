@@ -1,13 +1,13 @@
 """Every error Pledger raises on purpose; the API maps each class to one problem+json type.
 
-    DomainError
-    ├── NotFound                    404  (StreamNotFound, EntityNotFound)
-    ├── ValidationFailed            422  a field that names the wrong thing or breaks a rule
-    ├── InvalidParameter            400  a query parameter or body that cannot be parsed
-    ├── AlreadyExists               409  an id that is taken
-    ├── ConcurrencyConflict         409  expected version did not match (412 with If-Match)
-    ├── DuplicateEventId            409  an event id reused with different content
-    └── Unavailable                 503  the database cannot be reached
+DomainError
+├── NotFound                    404  (StreamNotFound, EntityNotFound)
+├── ValidationFailed            422  a field that names the wrong thing or breaks a rule
+├── InvalidParameter            400  a query parameter or body that cannot be parsed
+├── AlreadyExists               409  an id that is taken
+├── ConcurrencyConflict         409  expected version did not match (412 with If-Match)
+├── DuplicateEventId            409  an event id reused with different content
+└── Unavailable                 503  the database cannot be reached
 """
 
 from __future__ import annotations

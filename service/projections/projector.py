@@ -67,6 +67,7 @@ class Projector:
         self.clock = clock
         self.cache = StreamCache(store, max_bytes=cache_bytes)
         self._prefetch: tuple[int, asyncio.Task[list[RecordedEvent]]] | None = None
+        self._backlog = False  # the last batch read more than a page (see StreamCache.trim)
 
     async def sync(self) -> None:
         """Take generation and position from the tables, and forget what we had cached."""
@@ -86,7 +87,8 @@ class Projector:
             await self.sync()
         events, count, last = await self._read_next()
         if count:
-            touched = self.cache.add(events)
+            self._backlog = count > self.batch_size
+            touched = self.cache.add(events, backlog=self._backlog)
             del events  # the cache holds their bytes; the objects need not outlive the read
             await self._commit(touched, last)
         return count
@@ -147,7 +149,7 @@ class Projector:
             chunk = streams[start : start + FOLD_CHUNK]
             await self.cache.ensure(chunk)
             rows.extend(fold_row(self.cache.upto(s, position), now) for s in chunk)
-            self.cache.trim()
+            self.cache.trim(backlog=self._backlog)
         return rows
 
     async def _read_next(self) -> tuple[list[Tagged], int, int]:

@@ -97,7 +97,7 @@ class StreamCache:
         self._streams.clear()
         self._size = 0
 
-    def add(self, events: Iterable[Tagged]) -> list[str]:
+    def add(self, events: Iterable[Tagged], *, backlog: bool = False) -> list[str]:
         """Take a batch of commitment events read from the log (in position order, each with
         its stream id: `commitment_stream_of`); the streams it touched. A stream that is not
         cached and not started by the batch is left out, and so is one that the budget evicts:
@@ -114,7 +114,7 @@ class StreamCache:
             else:
                 continue
             self._size += cached.extend(new)
-        self.trim()
+        self.trim(backlog=backlog)
         return list(batch)
 
     async def ensure(self, stream_ids: Sequence[str]) -> None:
@@ -135,9 +135,12 @@ class StreamCache:
             stream = self._streams[stream_id] = _Stream()
             self._size += stream.extend(events)
 
-    def trim(self) -> None:
-        """Evict the least recently used streams down to the budget (the projector also trims
-        after each chunk of a batch it folds, so those folded first go first)."""
+    def trim(self, *, backlog: bool = False) -> None:
+        """Evict streams down to the budget: the least recently used, or in a `backlog` (batches
+        of many pages) the most recently used. A backlog's batches come round the same streams
+        in log order, so the least recently used is the next one needed: evicting it would read
+        every stream again once they outgrow the budget, while evicting the newest keeps a
+        fixed share of them cached."""
         while self._size > self.max_bytes and self._streams:
-            _, stream = self._streams.popitem(last=False)
+            _, stream = self._streams.popitem(last=backlog)
             self._size -= stream.size

@@ -6,8 +6,10 @@ The log holds `commitments` x `per` events (commitment_made, then assessments, d
 and condition events), appended round-robin so that each commitment's events are spread over the
 whole log, as in a live system: every batch touches many commitments, each one folded again.
 Catch-up = `rebuild()` from position 0 into a new generation and its swap (what `pledger
-rebuild` does); raw = `SELECT position, canonical ... ORDER BY position` in keyset pages, no
-decoding. Then `current_row` (one commitment from the read tables) at a fixed 200 requests/s.
+rebuild` does), with the rebuild's cache budget and again with the service's (smaller: more
+batches, so a commitment spread over the log is folded more often); raw = `SELECT position,
+canonical ... ORDER BY position` in keyset pages, no decoding. Then `current_row` (one
+commitment from the read tables) at a fixed 200 requests/s.
 Uses DATABASE_URL when set, else a throwaway embedded PostgreSQL. Prints medians over rounds.
 """
 
@@ -29,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import bench_database, median, percentile  # noqa: E402
 from service.domain.records import NewEvent, format_time  # noqa: E402
 from service.projections import queries  # noqa: E402
-from service.projections.rebuild import rebuild  # noqa: E402
+from service.projections.rebuild import REBUILD_CACHE_BYTES, rebuild  # noqa: E402
+from service.projections.streams import CACHE_BYTES  # noqa: E402
 from service.store.database import create_pool  # noqa: E402
 from service.store.postgres import PostgresStore  # noqa: E402
 
@@ -87,8 +90,9 @@ async def raw_read(pool: Any, page: int, *, decode: bool) -> tuple[float, int]:
     return seen / (time.perf_counter() - started), seen
 
 
-async def catch_up(store: PostgresStore, dsn: str, batch: int) -> float:
-    report = await rebuild(store, dsn, role="pledger_app", batch_size=batch)
+async def catch_up(store: PostgresStore, dsn: str, batch: int, cache_bytes: int) -> float:
+    report = await rebuild(store, dsn, role="pledger_app", batch_size=batch,
+                           cache_bytes=cache_bytes)  # fmt: skip
     return report.position / report.seconds
 
 
@@ -131,12 +135,14 @@ async def one_round(
 ) -> dict[str, float]:
     raw, total = await raw_read(pool, args.page, decode=False)
     decoded, _ = await raw_read(pool, args.page, decode=True)
-    projected = await catch_up(store, dsn, args.batch)
+    projected = await catch_up(store, dsn, args.batch, REBUILD_CACHE_BYTES)
+    served = await catch_up(store, dsn, args.batch, CACHE_BYTES)
     lat = await status_reads(pool, ids, args.rate, args.seconds)
     print(f"  round: raw {raw:,.0f} ev/s, decoded {decoded:,.0f} ev/s, projector"
           f" {projected:,.0f} ev/s, read p99 {percentile(lat, 0.99) * 1e3:.2f} ms",
           file=sys.stderr)  # fmt: skip
     return {"raw": raw, "decoded": decoded, "projector": projected, "ratio": projected / raw,
+            "served": served, "ratio_served": served / decoded,
             "ratio_decoded": projected / decoded, "p50": percentile(lat, 0.5),
             "p99": percentile(lat, 0.99), "total": total}  # fmt: skip
 
@@ -145,6 +151,9 @@ def report(m: dict[str, float], args: argparse.Namespace) -> None:
     print(f"projector_bench: medians of {args.rounds} rounds; {int(m['total']):,} events"
           f" ({args.commitments:,} commitments x {args.per}), batch {args.batch}")  # fmt: skip
     print(f"  projector catch-up (rebuild) {m['projector']:10,.0f} ev/s")
+    budgets = f"{CACHE_BYTES >> 20} MiB; the rebuild's {REBUILD_CACHE_BYTES >> 20} MiB"
+    print(f"  same, service's cache budget {m['served']:10,.0f} ev/s   ratio to decoded"
+          f" {m['ratio_served']:.2f}  ({budgets})")  # fmt: skip
     print(f"  global read, bytes only      {m['raw']:10,.0f} ev/s   ratio {m['ratio']:.2f}"
           "  (goal >= 0.30)")  # fmt: skip
     print(f"  global read, JSON decoded    {m['decoded']:10,.0f} ev/s   ratio"

@@ -76,8 +76,11 @@ async def db(server_dsn: str) -> AsyncIterator[Db]:
 
 @pytest.fixture(scope="module")
 async def projector(db: Db) -> AsyncIterator[Projector]:
-    """One projector for the module, so that it continues batch after batch like the service."""
-    async with projector_on(db, batch_size=7, catch_up_pages=2) as projector:
+    """One projector for the module, so that it continues batch after batch like the service.
+
+    Its stream cache holds a few events (4 KiB), so streams are evicted, read again from the
+    store and folded from what the cache lacks, batch after batch."""
+    async with projector_on(db, batch_size=7, catch_up_pages=2, cache_bytes=4096) as projector:
         yield projector
 
 

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     ledger_batch_size: int = Field(default=2000, ge=1)
     # Events per projector transaction (docs/projections.md).
     projector_batch_size: int = Field(default=2000, ge=1)
+    # Canonical bytes the projector keeps cached; more is faster catch-up on a large backlog,
+    # at about that much more memory (docs/projections.md).
+    projector_cache_mb: int = Field(default=24, ge=1)
 
 
 class ConfigError(Exception):

@@ -27,6 +27,7 @@ def projector_background(settings: Settings) -> Callable[[web.Application], Asyn
             settings.database_url,
             role=settings.db_role,
             batch_size=settings.projector_batch_size,
+            cache_bytes=settings.projector_cache_mb * 2**20,
             poll_interval=settings.poll_interval_seconds,
         )
         task = asyncio.create_task(runner.run(), name="pledger-projector")

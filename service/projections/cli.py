@@ -60,6 +60,7 @@ def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
                 dsn,
                 role=settings.db_role,
                 batch_size=settings.projector_batch_size,
+                cache_bytes=settings.projector_cache_mb * 2**20,
                 poll_interval=settings.poll_interval_seconds,
             )
             await runner.run()

@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from service.projections.projector import Clock, Projector, utc_now
+from service.projections.streams import CACHE_BYTES
 from service.store.database import create_pool
 from service.store.ports import EventStore
 
@@ -33,6 +34,7 @@ class ProjectorRunner:
         *,
         role: str = "",
         batch_size: int = 2000,
+        cache_bytes: int = CACHE_BYTES,
         poll_interval: float = 1.0,
         clock: Clock = utc_now,
     ) -> None:
@@ -40,6 +42,7 @@ class ProjectorRunner:
         self.dsn = dsn
         self.role = role
         self.batch_size = batch_size
+        self.cache_bytes = cache_bytes
         self.poll_interval = poll_interval
         self.clock = clock
         self.leading = asyncio.Event()
@@ -76,6 +79,7 @@ class ProjectorRunner:
                     self.store,
                     conn,
                     batch_size=self.batch_size,
+                    cache_bytes=self.cache_bytes,
                     idle_seconds=self.poll_interval,
                     clock=self.clock,
                 )

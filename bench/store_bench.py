@@ -32,6 +32,12 @@ CREATE TABLE raw_events (
     occurred_at timestamptz NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now(),
     canonical bytea NOT NULL)
 """
+NAIVE_TABLE = RAW_TABLE.replace("raw_events", "naive_events").replace("bigserial", "bigint")
+NAIVE_INSERT = (
+    "INSERT INTO naive_events (position, stream_id, version, event_id, type, data, metadata,"
+    " occurred_at, canonical) SELECT coalesce(max(position), 0) + 1, $1, 1, $2,"
+    " 'assessment_recorded', $3, $4, $5, $6 FROM naive_events"
+)
 RAW_INSERT = (
     "INSERT INTO raw_events (stream_id, version, event_id, type, data, metadata, occurred_at,"
     " canonical) VALUES ($1, 1, $2, 'assessment_recorded', $3, $4, $5, $6)"
@@ -61,6 +67,28 @@ async def raw_appends(pool: asyncpg.Pool, total: int, clients: int) -> tuple[flo
                     datetime.now(UTC),
                     b"x" * 300,
                 )
+                latencies.append(time.perf_counter() - t)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(total // clients) for _ in range(clients)))
+    return total / (time.perf_counter() - started), latencies
+
+
+async def naive_appends(pool: asyncpg.Pool, total: int, clients: int) -> tuple[float, list[float]]:
+    """The naive serialisation: one transaction per append under one lock, head read inside."""
+    latencies: list[float] = []
+    data, meta = json.dumps(DATA), json.dumps(META)
+
+    async def client(n: int) -> None:
+        async with pool.acquire() as conn:
+            for _ in range(n):
+                t = time.perf_counter()
+                async with conn.transaction():
+                    await conn.execute("SELECT pg_advisory_xact_lock(42)")
+                    await conn.execute(
+                        NAIVE_INSERT, f"naive-{uuid.uuid4()}", uuid.uuid4(), data, meta,
+                        datetime.now(UTC), b"x" * 300,
+                    )  # fmt: skip
                 latencies.append(time.perf_counter() - t)
 
     started = time.perf_counter()
@@ -130,6 +158,7 @@ async def main(args: argparse.Namespace) -> None:
     async with bench_database() as dsn:
         raw_pool = await asyncpg.create_pool(dsn, min_size=8, max_size=8)
         await raw_pool.execute(RAW_TABLE)
+        await raw_pool.execute(NAIVE_TABLE)
         pool = await create_pool(dsn, role="pledger_app", min_size=2, max_size=8, timeout=10)
         store = PostgresStore(pool, dsn, writers=args.writers)
         results: dict[str, list[float]] = {}
@@ -137,6 +166,8 @@ async def main(args: argparse.Namespace) -> None:
             for clients in (1, 8):
                 raw_rate, raw_lat = await raw_appends(raw_pool, args.appends, clients)
                 st_rate, st_lat = await store_appends(store, args.appends, clients)
+                naive_rate, _ = await naive_appends(raw_pool, args.appends, clients)
+                results.setdefault(f"naive_ratio_{clients}", []).append(naive_rate / raw_rate)
                 for key, value in (
                     (f"raw_append_{clients}", raw_rate),
                     (f"store_append_{clients}", st_rate),
@@ -173,6 +204,10 @@ def report(results: dict[str, list[float]], args: argparse.Namespace) -> None:
             f"p50 raw {m[f'raw_p50_{c}'] * 1e3:.2f} ms store {m[f'store_p50_{c}'] * 1e3:.2f} ms  "
             f"p99 raw {m[f'raw_p99_{c}'] * 1e3:.2f} ms store {m[f'store_p99_{c}'] * 1e3:.2f} ms"
         )
+    print(
+        f"  naive lock per append (one transaction each), ratio to raw: 1 client"
+        f" {m['naive_ratio_1']:.2f}, 8 clients {m['naive_ratio_8']:.2f}"
+    )
     print(
         f"  global read: raw {m['raw_read']:8.0f} ev/s  store {m['store_read']:8.0f} ev/s  "
         f"ratio {m['ratio_read']:.2f}"

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # Canonical bytes the projector keeps cached; more is faster catch-up on a large backlog,
     # at about that much more memory (docs/projections.md).
     projector_cache_mb: int = Field(default=24, ge=1)
+    # Under steady writes the projector waits this long to gather them before folding again.
+    projector_linger_seconds: float = Field(default=0.1, ge=0)
 
 
 class ConfigError(Exception):

@@ -28,6 +28,7 @@ def projector_background(settings: Settings) -> Callable[[web.Application], Asyn
             role=settings.db_role,
             batch_size=settings.projector_batch_size,
             cache_bytes=settings.projector_cache_mb * 2**20,
+            linger_seconds=settings.projector_linger_seconds,
             poll_interval=settings.poll_interval_seconds,
         )
         task = asyncio.create_task(runner.run(), name="pledger-projector")

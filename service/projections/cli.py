@@ -61,6 +61,7 @@ def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
                 role=settings.db_role,
                 batch_size=settings.projector_batch_size,
                 cache_bytes=settings.projector_cache_mb * 2**20,
+                linger_seconds=settings.projector_linger_seconds,
                 poll_interval=settings.poll_interval_seconds,
             )
             await runner.run()

@@ -35,6 +35,7 @@ class ProjectorRunner:
         role: str = "",
         batch_size: int = 2000,
         cache_bytes: int = CACHE_BYTES,
+        linger_seconds: float = 0.0,
         poll_interval: float = 1.0,
         clock: Clock = utc_now,
     ) -> None:
@@ -43,6 +44,7 @@ class ProjectorRunner:
         self.role = role
         self.batch_size = batch_size
         self.cache_bytes = cache_bytes
+        self.linger_seconds = linger_seconds
         self.poll_interval = poll_interval
         self.clock = clock
         self.leading = asyncio.Event()
@@ -80,6 +82,7 @@ class ProjectorRunner:
                     conn,
                     batch_size=self.batch_size,
                     cache_bytes=self.cache_bytes,
+                    linger_seconds=self.linger_seconds,
                     idle_seconds=self.poll_interval,
                     clock=self.clock,
                 )

@@ -54,6 +54,7 @@ class Projector:
         catch_up_pages: int = 50,
         cache_bytes: int = CACHE_BYTES,
         idle_seconds: float = 1.0,
+        linger_seconds: float = 0.0,
         clock: Clock = utc_now,
     ) -> None:
         self.store = store
@@ -64,6 +65,7 @@ class Projector:
         self.batch_size = batch_size  # events per read; a live batch is at most one page
         self.catch_up_pages = catch_up_pages
         self.idle_seconds = idle_seconds
+        self.linger_seconds = linger_seconds
         self.clock = clock
         self.cache = StreamCache(store, max_bytes=cache_bytes)
         self._prefetch: tuple[int, asyncio.Task[list[RecordedEvent]]] | None = None
@@ -115,9 +117,16 @@ class Projector:
         try:
             while True:
                 waiter = notifier.waiter() if notifier is not None else None
-                if await self.step() >= self.batch_size:
+                read = await self.step()
+                if read >= self.batch_size:
                     continue
                 await self.refold_due()
+                if read and self.linger_seconds:
+                    # Under a steady stream of writes, gather them for a moment: a commitment
+                    # written many times is then folded once, not once per event, and the
+                    # folding leaves the API (same process, same event loop) time to serve.
+                    await asyncio.sleep(self.linger_seconds)
+                    continue
                 if notifier is not None and waiter is not None:
                     await notifier.wait(waiter)
                 else:

@@ -25,8 +25,10 @@ from tests.integration.commitment_world import (
     Commitment,
     Db,
     assessed,
+    day,
     make,
     own_database,
+    post,
     running,
 )
 from tests.support import unique, wait_for
@@ -55,6 +57,24 @@ async def test_one_leader_and_a_takeover_when_its_session_dies(db: Db) -> None:
         assert await queries.wait_for_position(db.pool, later.events[-1].position, timeout=10)
         await wait_for(lambda: not leader.leading.is_set(), timeout=10)
         assert standby.leading.is_set()
+
+
+async def test_a_lingering_projector_still_reaches_every_write(db: Db) -> None:
+    # Under steady writes it gathers them for linger_seconds before folding: fewer folds,
+    # but it must still catch up with every write, and the rows must be the last ones.
+    async with running(db, linger_seconds=0.05) as runner:
+        await wait_for(lambda: runner.leading.is_set())
+        made = [await make(db, unique("c"), unique("p")) for _ in range(3)]
+        for _ in range(5):
+            for c in made:
+                await post(db, c, {"type": "assessment_recorded", "assessor": "monitor",
+                                   "verdict": "stalled", "strength": "reported",
+                                   "occurred_at": day(1)})  # fmt: skip
+        head = await db.store.head_position()
+        assert await queries.wait_for_position(db.pool, head, timeout=10)
+        for c in made:
+            row = await queries.current_row(db.pool, c.id, datetime.now(UTC))
+            assert row is not None and row["verdict"] == "stalled"
 
 
 async def test_rebuild_swaps_while_reads_continue(db: Db) -> None:

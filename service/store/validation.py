@@ -53,24 +53,34 @@ def _validate_event(event: NewEvent) -> Rendered:
         if problem:
             raise ValidationFailed(name, f"{name}: {problem}")
         try:
-            rendered.append(canonical_json(value).decode("utf-8"))
+            text = canonical_json(value).decode("utf-8")
         except (TypeError, ValueError) as e:
             raise ValidationFailed(name, f"{name} is not plain JSON: {e}") from e
+        if "\\u0000" in text and NUL_ESCAPE.search(text):
+            raise ValidationFailed(name, f"{name} contains a NUL character, which is not stored")
+        rendered.append(text)
     return rendered[0], rendered[1]
 
 
 def _plain_json_problem(value: object) -> str | None:
-    """Why a value would not survive the JSON round trip unchanged (and so its leaf recompute)."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if not all(isinstance(k, str) for k in item):
+    """Why a value would not survive the JSON round trip unchanged (and so its leaf recompute).
+
+    Strings are checked on the rendered text (NUL_ESCAPE); here only containers are walked.
+    """
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if type(key) is not str:
                 return "object keys must be strings"
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, str) and "\x00" in item:
-            return "contains a NUL character, which PostgreSQL does not store"
+            if type(item) in CONTAINERS and (problem := _plain_json_problem(item)):
+                return problem
+    elif kind is list:
+        for item in value:  # type: ignore[attr-defined]
+            if type(item) in CONTAINERS and (problem := _plain_json_problem(item)):
+                return problem
     return None
+
+
+CONTAINERS = (dict, list)
+# A NUL character renders as \u0000; an escaped backslash before "u0000" is text, not NUL.
+NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")

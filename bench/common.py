@@ -12,14 +12,19 @@ from pathlib import Path
 
 import asyncpg
 
-from service.store.database import ensure_database, start_embedded, with_database
+from service.store.database import (
+    ensure_database,
+    start_embedded,
+    stop_embedded,
+    with_database,
+)
 from service.store.migrations import migrate
 
 
 @asynccontextmanager
 async def bench_database(prefix: str = "pledger_bench") -> AsyncIterator[str]:
     """A new, migrated database, dropped afterwards; the server is DATABASE_URL's or embedded."""
-    with tempfile.TemporaryDirectory(prefix="pledger-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="pledger-bench-", ignore_cleanup_errors=True) as tmp:
         server = os.environ.get("DATABASE_URL") or start_embedded(Path(tmp) / "pg", keep=False)
         name = f"{prefix}_{uuid.uuid4().hex[:8]}"
         await ensure_database(server, name)
@@ -31,6 +36,7 @@ async def bench_database(prefix: str = "pledger_bench") -> AsyncIterator[str]:
             conn = await asyncpg.connect(server)
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await conn.close()
+            stop_embedded(Path(tmp) / "pg")
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -14,10 +14,17 @@ import asyncpg
 import pytest
 
 from service.config import Settings
-from service.store.database import create_pool, ensure_database, start_embedded, with_database
+from service.store.database import (
+    create_pool,
+    ensure_database,
+    start_embedded,
+    stop_embedded,
+    with_database,
+)
 from service.store.memory import MemoryStore
 from service.store.migrations import migrate
 from service.store.postgres import PostgresStore
+from tests.embedded_server import Server
 
 
 @pytest.fixture(scope="session")
@@ -26,8 +33,9 @@ def server_dsn() -> Iterator[str]:
     if os.environ.get("DATABASE_URL"):
         yield os.environ["DATABASE_URL"]
         return
-    with tempfile.TemporaryDirectory(prefix="pledger-test-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="pledger-test-", ignore_cleanup_errors=True) as tmp:
         yield start_embedded(Path(tmp) / "pg", keep=False)
+        stop_embedded(Path(tmp) / "pg")
 
 
 async def fresh_database(server_dsn: str, prefix: str = "pledger_test") -> str:
@@ -94,3 +102,13 @@ async def pg_store(pg_pool: asyncpg.Pool, settings: Settings) -> AsyncIterator[P
 def store(request: pytest.FixtureRequest, pg_store: PostgresStore) -> object:
     """The contract fixture: every test using it runs against both stores."""
     return MemoryStore() if request.param == "memory" else pg_store
+
+
+@pytest.fixture
+def private_server() -> Iterator[Server]:
+    """A PostgreSQL of the test's own, which it may stop and start; stopped for good after."""
+    with tempfile.TemporaryDirectory(prefix="pledger-private-", ignore_cleanup_errors=True) as tmp:
+        server = Server(Path(tmp) / "pg")
+        yield server
+        server.start()  # running again, so that it can be stopped cleanly
+        stop_embedded(Path(tmp) / "pg")

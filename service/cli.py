@@ -9,30 +9,15 @@ import sys
 from collections.abc import Callable, Sequence
 
 from service import commitments_cli
+from service.bootstrap import resolve_database
 from service.config import ConfigError, Settings, load_settings
 from service.ledger import cli as ledger_cli
 from service.projections import cli as projections_cli
-from service.store.database import (
-    EMBEDDED_DATABASE,
-    ensure_database,
-    start_embedded,
-    with_database,
-)
 from service.store.migrations import migrate
 
 log = logging.getLogger("pledger")
 
 Command = Callable[[argparse.Namespace, Settings], int]
-
-
-def resolve_database(settings: Settings) -> Settings:
-    """DATABASE_URL when set; else start the embedded server with its data under data_dir."""
-    if settings.database_url:
-        return settings
-    admin = start_embedded(settings.data_dir / "pg", keep=True)
-    asyncio.run(ensure_database(admin, EMBEDDED_DATABASE))
-    dsn = with_database(admin, EMBEDDED_DATABASE)
-    return settings.model_copy(update={"database_url": dsn})
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:

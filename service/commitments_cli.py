@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
+from service.bootstrap import migrated_database, open_store, resolve_database
 from service.config import Settings
 from service.domain.errors import InvalidParameter
 from service.domain.records import format_time
@@ -20,9 +19,6 @@ from service.domain.status import TimelineEntry
 from service.domain.timeparse import parse_query_time
 from service.importer import ImportFailed, ImportReport, Item, import_items, read_scenario
 from service.queries import load_timeline
-from service.store.database import create_pool
-from service.store.migrations import migrate
-from service.store.postgres import PostgresStore
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,35 +41,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rep.set_defaults(func=cmd_replay)
 
 
-@asynccontextmanager
-async def open_store(settings: Settings) -> AsyncIterator[PostgresStore]:
-    assert settings.database_url
-    pool = await create_pool(
-        settings.database_url,
-        role=settings.db_role,
-        min_size=1,
-        max_size=4,
-        timeout=settings.db_timeout_seconds,
-    )
-    store = PostgresStore(pool, settings.database_url)
-    try:
-        yield store
-    finally:
-        await store.close()
-        await pool.close()
-
-
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from service.cli import resolve_database  # the CLI imports this module: import late
-
     try:
         items = read_scenario(args.file)
     except ImportFailed as e:
         print(f"pledger import: {e}", file=sys.stderr)
         return 1
-    settings = resolve_database(settings)
-    assert settings.database_url
-    asyncio.run(migrate(settings.database_url))
+    settings = settings.model_copy(update={"database_url": migrated_database(settings)})
     try:
         report = asyncio.run(_import(settings, items, quiet=args.quiet))
     except ImportFailed as e:
@@ -88,13 +62,11 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _import(settings: Settings, items: list[Item], quiet: bool) -> ImportReport:
     with tqdm(total=len(items), unit=" items", file=sys.stderr, disable=quiet) as bar:
-        async with open_store(settings) as store:
+        async with open_store(settings, max_size=4) as store:
             return await import_items(store, items, lambda: bar.update(1))
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
-    from service.cli import resolve_database  # the CLI imports this module: import late
-
     now = datetime.now(UTC)
     try:
         as_of = parse_query_time("--as-of", args.as_of, now)
@@ -113,7 +85,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 async def _timeline(
     settings: Settings, commitment_id: str, as_of: datetime, known_at: datetime
 ) -> list[TimelineEntry]:
-    async with open_store(settings) as store:
+    async with open_store(settings, max_size=4) as store:
         return await load_timeline(store, commitment_id, as_of, known_at)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 from tqdm import tqdm
 
+from service.bootstrap import resolve_database
 from service.config import Settings
 from service.ledger.audit import AuditFailure, audit
 from service.ledger.checkpoint import NoteError, VerifierKey
@@ -63,8 +64,6 @@ def _verifier(args: argparse.Namespace, settings: Settings) -> VerifierKey | Non
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from service.cli import resolve_database  # the CLI imports this module: import late
-
     key = _verifier(args, settings)
     settings = resolve_database(settings)
     assert settings.database_url

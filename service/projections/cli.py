@@ -5,16 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from tqdm import tqdm
 
+from service.bootstrap import migrated_database, open_store
 from service.config import Settings
 from service.projections.leader import ProjectorRunner
 from service.projections.rebuild import RebuildReport, rebuild
-from service.store.database import create_pool
-from service.store.postgres import PostgresStore
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,32 +26,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rebuild_cmd.set_defaults(func=cmd_rebuild)
 
 
-def _database(settings: Settings) -> str:
-    from service.cli import resolve_database  # the CLI imports this module: import late
-    from service.store.migrations import migrate
-
-    settings = resolve_database(settings)
-    assert settings.database_url
-    asyncio.run(migrate(settings.database_url))
-    return settings.database_url
-
-
-@asynccontextmanager
-async def _store(settings: Settings, dsn: str) -> AsyncIterator[PostgresStore]:
-    pool = await create_pool(dsn, role=settings.db_role, min_size=1, max_size=4, timeout=10)
-    store = PostgresStore(pool, dsn, poll_interval=settings.poll_interval_seconds)
-    try:
-        yield store
-    finally:
-        await store.close()
-        await pool.close()
-
-
 def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
-    dsn = _database(settings)
+    dsn = migrated_database(settings)
 
     async def main() -> None:
-        async with _store(settings, dsn) as store:
+        async with open_store(settings, dsn, max_size=4) as store:
             runner = ProjectorRunner(
                 store,
                 dsn,
@@ -71,7 +47,7 @@ def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
-    dsn = _database(settings)
+    dsn = migrated_database(settings)
 
     async def main() -> RebuildReport:
         bar = tqdm(desc="rebuild", unit=" events", file=sys.stderr, disable=args.quiet)
@@ -81,7 +57,7 @@ def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
             bar.update(position - bar.n)
 
         try:
-            async with _store(settings, dsn) as store:
+            async with open_store(settings, dsn, max_size=4) as store:
                 return await rebuild(
                     store,
                     dsn,

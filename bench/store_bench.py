@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -50,66 +53,57 @@ def event() -> NewEvent:
     return NewEvent("assessment_recorded", DATA, datetime.now(UTC), META, uuid.uuid4())
 
 
-async def raw_appends(pool: asyncpg.Pool, total: int, clients: int) -> tuple[float, list[float]]:
+Append = Callable[[Any], Awaitable[None]]
+
+
+async def timed(
+    total: int, clients: int, one: Append, connection: Callable[[], Any] | None = None
+) -> tuple[float, list[float]]:
+    """`clients` concurrent loops calling `one(conn)`; events/s and each call's latency."""
     latencies: list[float] = []
-    data, meta = json.dumps(DATA), json.dumps(META)
 
     async def client(n: int) -> None:
-        async with pool.acquire() as conn:
+        async with connection() if connection else contextlib.nullcontext() as conn:
             for _ in range(n):
                 t = time.perf_counter()
-                await conn.execute(
-                    RAW_INSERT,
-                    f"raw-{uuid.uuid4()}",
-                    uuid.uuid4(),
-                    data,
-                    meta,
-                    datetime.now(UTC),
-                    b"x" * 300,
-                )
+                await one(conn)
                 latencies.append(time.perf_counter() - t)
 
     started = time.perf_counter()
     await asyncio.gather(*(client(total // clients) for _ in range(clients)))
     return total / (time.perf_counter() - started), latencies
+
+
+def _row(prefix: str) -> tuple[Any, ...]:
+    data, meta = json.dumps(DATA), json.dumps(META)
+    return f"{prefix}-{uuid.uuid4()}", uuid.uuid4(), data, meta, datetime.now(UTC), b"x" * 300
+
+
+async def raw_appends(pool: asyncpg.Pool, total: int, clients: int) -> tuple[float, list[float]]:
+    async def one(conn: Any) -> None:
+        await conn.execute(RAW_INSERT, *_row("raw"))
+
+    return await timed(total, clients, one, pool.acquire)
 
 
 async def naive_appends(pool: asyncpg.Pool, total: int, clients: int) -> tuple[float, list[float]]:
     """The naive serialisation: one transaction per append under one lock, head read inside."""
-    latencies: list[float] = []
-    data, meta = json.dumps(DATA), json.dumps(META)
 
-    async def client(n: int) -> None:
-        async with pool.acquire() as conn:
-            for _ in range(n):
-                t = time.perf_counter()
-                async with conn.transaction():
-                    await conn.execute("SELECT pg_advisory_xact_lock(42)")
-                    await conn.execute(
-                        NAIVE_INSERT, f"naive-{uuid.uuid4()}", uuid.uuid4(), data, meta,
-                        datetime.now(UTC), b"x" * 300,
-                    )  # fmt: skip
-                latencies.append(time.perf_counter() - t)
+    async def one(conn: Any) -> None:
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(42)")
+            await conn.execute(NAIVE_INSERT, *_row("naive"))
 
-    started = time.perf_counter()
-    await asyncio.gather(*(client(total // clients) for _ in range(clients)))
-    return total / (time.perf_counter() - started), latencies
+    return await timed(total, clients, one, pool.acquire)
 
 
 async def store_appends(
     store: PostgresStore, total: int, clients: int
 ) -> tuple[float, list[float]]:
-    latencies: list[float] = []
+    async def one(_: Any) -> None:
+        await store.append(f"bench-{uuid.uuid4()}", [event()], "no_stream")
 
-    async def client(n: int) -> None:
-        for _ in range(n):
-            t = time.perf_counter()
-            await store.append(f"bench-{uuid.uuid4()}", [event()], "no_stream")
-            latencies.append(time.perf_counter() - t)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client(total // clients) for _ in range(clients)))
-    return total / (time.perf_counter() - started), latencies
+    return await timed(total, clients, one)
 
 
 async def fill(store: PostgresStore, pool: asyncpg.Pool, count: int) -> None:

@@ -1,4 +1,4 @@
-"""RFC 6962 algorithms against the transparency-dev/merkle vectors in ../shared/testdata."""
+"""RFC 6962 algorithms against the transparency-dev/merkle vectors vendored in tests/data."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from service.ledger.merkle import (
 )
 from service.ledger.proofs import ProofError, verify_consistency, verify_inclusion
 
-# CI runs from a clean clone of main with shared/ next to the repository root.
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "rfc6962"
+# Vendored with their license (tests/data/rfc6962/README.md): a fresh clone needs nothing else.
+VECTORS = Path(__file__).resolve().parents[1] / "data" / "rfc6962"
 
 
 def _cases(kind: str) -> list[Path]:
@@ -31,7 +31,7 @@ def _cases(kind: str) -> list[Path]:
 
 def _load(path: Path) -> dict[str, Any]:
     if not path.exists():
-        pytest.fail(f"test vectors missing: {path} (expected ../shared/testdata/rfc6962)")
+        pytest.fail(f"test vectors missing: {path} (vendored under tests/data/rfc6962)")
     data: dict[str, Any] = json.loads(path.read_text())
     return data
 

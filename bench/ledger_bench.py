@@ -28,13 +28,13 @@ from aiohttp.test_utils import TestServer  # noqa: E402
 from bench.common import bench_database, median, percentile  # noqa: E402
 from service.app import create_app  # noqa: E402
 from service.config import Settings  # noqa: E402
-from service.domain.records import NewEvent  # noqa: E402
 from service.ledger.builder import build_once, run_builder  # noqa: E402
 from service.ledger.checkpoint import SigningKey  # noqa: E402
 from service.ledger.checkpointer import checkpoint_once, run_checkpointer  # noqa: E402
 from service.ledger.merkle import extend_tree, range_nodes  # noqa: E402
 from service.ledger.tree_store import TreeStore  # noqa: E402
 from service.ledger.verify import verify_ledger  # noqa: E402
+from service.log.records import NewEvent  # noqa: E402
 from service.store.database import create_pool  # noqa: E402
 from service.store.postgres import PostgresStore  # noqa: E402
 

@@ -29,7 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import bench_database, median, percentile  # noqa: E402
-from service.domain.records import NewEvent, format_time  # noqa: E402
+from service.log.records import NewEvent, format_time  # noqa: E402
 from service.projections import queries  # noqa: E402
 from service.projections.rebuild import REBUILD_CACHE_BYTES, rebuild  # noqa: E402
 from service.projections.streams import CACHE_BYTES  # noqa: E402

@@ -28,7 +28,7 @@ import aiohttp  # noqa: E402
 import psutil  # noqa: E402
 
 from bench.common import bench_database  # noqa: E402
-from service.domain.records import NewEvent, format_time  # noqa: E402
+from service.log.records import NewEvent, format_time  # noqa: E402
 from service.store.database import create_pool  # noqa: E402
 from service.store.postgres import PostgresStore  # noqa: E402
 

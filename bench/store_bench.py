@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import asyncpg  # noqa: E402
 
 from bench.common import bench_database, median, percentile  # noqa: E402
-from service.domain.records import NewEvent  # noqa: E402
+from service.log.records import NewEvent  # noqa: E402
 from service.store.database import create_pool  # noqa: E402
 from service.store.postgres import PostgresStore  # noqa: E402
 

@@ -11,8 +11,10 @@ from aiohttp import web
 from service.api.keys import POOL, SETTINGS, STORE
 from service.api.problems import problem_middleware, request_log_middleware
 from service.api.routes import setup_routes
-from service.bootstrap import open_store
 from service.config import Settings
+from service.ledger.background import ledger_background
+from service.projections.background import projector_background
+from service.store.bootstrap import open_store
 from service.store.ports import EventStore
 
 log = logging.getLogger(__name__)
@@ -51,3 +53,10 @@ async def _postgres_store(app: web.Application) -> AsyncIterator[None]:
         app[POOL] = store.pool
         app[STORE] = store
         yield
+
+
+def default_background(settings: Settings) -> tuple[Background, ...]:
+    """Every worker a production server runs beside the API; none on API-only replicas."""
+    if not settings.workers:
+        return ()
+    return (ledger_background(settings), projector_background(settings))

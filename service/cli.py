@@ -8,11 +8,11 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from service import commitments_cli
-from service.bootstrap import resolve_database
+from service.commitments import cli as commitments_cli
 from service.config import ConfigError, Settings, load_settings
 from service.ledger import cli as ledger_cli
 from service.projections import cli as projections_cli
+from service.store.bootstrap import resolve_database
 from service.store.migrations import migrate
 
 log = logging.getLogger("pledger")
@@ -31,8 +31,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
-    from service.app import create_app
-    from service.background import default_background
+    from service.app import create_app, default_background
 
     settings = resolve_database(settings)
     assert settings.database_url

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from service.domain.records import NewEvent
+from service.log.records import NewEvent
 
 
 def unique(prefix: str = "s") -> str:

@@ -7,24 +7,24 @@ from typing import Any
 
 from aiohttp import web
 
-from service import handlers
 from service.api import readside
 from service.api.inputs import context, if_match, json_body, query_times, written_headers
 from service.api.keys import POOL, STORE
 from service.api.params import limit_param
 from service.api.rendering import json_response
+from service.commitments import writes
+from service.commitments.queries import load_commitment, load_history, load_status
 from service.domain import events as ev
 from service.domain.commands import parse_body
 from service.domain.compliance import commitment_status, verdict_lookup
 from service.domain.errors import EntityNotFound, InvalidParameter
 from service.domain.evidence import COMMITMENT, EVIDENCE
-from service.domain.records import format_time
-from service.queries import load_commitment, load_history, load_status
+from service.log.records import format_time
 
 
 async def post_commitment(request: web.Request) -> web.Response:
     body = parse_body(COMMITMENT, await json_body(request))
-    written = await handlers.make_commitment(request.app[STORE], body, context(request))
+    written = await writes.make_commitment(request.app[STORE], body, context(request))
     response = json_response({**written.to_json(), "id": body.id}, status=201)
     location = f"/v1/commitments/{body.id}"
     written_headers(response, location, written.event.version, written.replayed)
@@ -37,7 +37,7 @@ async def post_event(request: web.Request) -> web.Response:
     expected = if_match(request)
     body = parse_body(EVIDENCE, await json_body(request))
     store = request.app[STORE]
-    written = await handlers.record_evidence(
+    written = await writes.record_evidence(
         store, commitment_id, body, context(request), if_match=expected
     )
     response = json_response({**written.to_json(), "commitment": commitment_id}, status=201)

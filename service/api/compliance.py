@@ -16,11 +16,11 @@ from service.api.inputs import query_times
 from service.api.keys import POOL, STORE
 from service.api.params import limit_param
 from service.api.rendering import json_response
+from service.commitments.queries import first_event, load_statuses
 from service.domain import events as ev
 from service.domain.errors import EntityNotFound
-from service.domain.records import format_time
 from service.domain.tallies import agreement_compliance, party_compliance
-from service.queries import first_event, load_statuses
+from service.log.records import format_time
 
 
 async def party(request: web.Request) -> web.Response:

@@ -9,17 +9,17 @@ from typing import Any
 from aiohttp import web
 from pydantic import TypeAdapter
 
-from service import handlers
 from service.api.inputs import context, json_body, written_headers
 from service.api.keys import STORE
 from service.api.params import int_param, limit_param
 from service.api.rendering import json_response
+from service.commitments import writes
+from service.commitments.queries import created, first_event, is_creation
 from service.domain import events as ev
 from service.domain.commands import parse_body
 from service.domain.errors import EntityNotFound
 from service.domain.evidence import AGREEMENT, PARTY
-from service.domain.records import RecordedEvent, format_time
-from service.queries import created, first_event, is_creation
+from service.log.records import RecordedEvent, format_time
 from service.store.ports import EventStore
 
 
@@ -30,11 +30,11 @@ class Kind:
     event_type: str
     stream: Callable[[str], str]
     adapter: TypeAdapter[Any]
-    handler: Callable[[EventStore, Any, handlers.Context], Awaitable[handlers.Written]]
+    handler: Callable[[EventStore, Any, writes.Context], Awaitable[writes.Written]]
 
 
 PARTIES = Kind(
-    "party", "parties", ev.PARTY_REGISTERED, ev.party_stream, PARTY, handlers.register_party
+    "party", "parties", ev.PARTY_REGISTERED, ev.party_stream, PARTY, writes.register_party
 )
 AGREEMENTS = Kind(
     "agreement",
@@ -42,7 +42,7 @@ AGREEMENTS = Kind(
     ev.AGREEMENT_RECORDED,
     ev.agreement_stream,
     AGREEMENT,
-    handlers.record_agreement,
+    writes.record_agreement,
 )
 
 

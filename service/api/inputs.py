@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from service.api.keys import IF_MATCH, REQUEST_ID
+from service.commitments.writes import Context
 from service.domain.errors import InvalidParameter
 from service.domain.timeparse import parse_query_time
-from service.handlers import Context
 
 JSON_TYPES = ("application/json",)
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces

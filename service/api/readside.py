@@ -16,9 +16,9 @@ from aiohttp import web
 
 from service.api.keys import POOL, STORE
 from service.api.params import int_param
+from service.commitments.queries import candidates_from_log, load_statuses
 from service.domain.errors import Unavailable
 from service.domain.status import CommitmentStatus
-from service.queries import candidates_from_log, load_statuses
 
 # How long a read with min_position waits for the projector before answering 503.
 MIN_POSITION_TIMEOUT = 5.0

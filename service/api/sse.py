@@ -13,7 +13,7 @@ from service.api.keys import SETTINGS, STORE
 from service.api.params import int_param, list_param
 from service.api.rendering import dumps
 from service.domain.errors import InvalidParameter
-from service.domain.records import RecordedEvent
+from service.log.records import RecordedEvent
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from typing import Any, cast
 
 from service.domain import events as ev
 from service.domain.events import Schedule, Verdict
-from service.domain.records import RecordedEvent, parse_time
 from service.domain.status import AssessmentView, CommitmentStatus, ConditionView
+from service.log.records import RecordedEvent, parse_time
 
 # Given a commitment id, its verdict at the same (as_of, known_at), or None if it does not exist.
 Linked = Callable[[str], Verdict | None]

@@ -33,7 +33,7 @@ from service.domain.evidence import (
     ResolveCondition,
     Supersede,
 )
-from service.domain.records import NewEvent, RecordedEvent, parse_time
+from service.log.records import NewEvent, RecordedEvent, parse_time
 
 Kind = Literal["party", "agreement", "commitment"]
 Command = RegisterParty | RecordAgreement | MakeCommitment | Evidence

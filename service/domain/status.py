@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 from service.domain.events import AssessedVerdict, ConditionState, Schedule, Strength, Verdict
-from service.domain.records import format_time
+from service.log.records import format_time
 
 Time = Annotated[datetime, PlainSerializer(format_time, return_type=str, when_used="json")]
 

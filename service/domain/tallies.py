@@ -7,8 +7,8 @@ from datetime import datetime
 
 from service.domain import events as ev
 from service.domain.compliance import Linked, commitment_status, corrected_ids, latest_key
-from service.domain.records import RecordedEvent
 from service.domain.status import AgreementTally, CommitmentStatus, Tally, TimelineEntry
+from service.log.records import RecordedEvent
 
 
 def party_compliance(statuses: Iterable[CommitmentStatus | None]) -> Tally:

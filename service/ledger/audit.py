@@ -16,9 +16,9 @@ from typing import Any
 
 import aiohttp
 
-from service.domain.records import canonical_json, leaf_hash
 from service.ledger.checkpoint import Checkpoint, NoteError, VerifierKey, open_checkpoint
 from service.ledger.proofs import ProofError, verify_consistency, verify_inclusion
+from service.log.records import canonical_json, leaf_hash
 
 CONCURRENCY = 16
 PAGE = 1000

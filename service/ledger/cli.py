@@ -12,12 +12,12 @@ from typing import Any
 import asyncpg
 from tqdm import tqdm
 
-from service.bootstrap import resolve_database
 from service.config import Settings
 from service.ledger.audit import AuditFailure, audit
 from service.ledger.checkpoint import NoteError, VerifierKey
 from service.ledger.signing import SETTING, read_key, write_key_pair
 from service.ledger.verify import Report, verify_ledger
+from service.store.bootstrap import resolve_database
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from service.domain.records import leaf_hash
+from service.log.records import leaf_hash
 
 __all__ = [
     "EMPTY_ROOT",

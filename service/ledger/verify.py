@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.domain.records import leaf_hash
 from service.ledger.checkpoint import NoteError, VerifierKey, open_checkpoint
 from service.ledger.merkle import node_hash, range_hash, range_nodes
 from service.ledger.tree_store import SIZE_SQL, fetch_nodes
+from service.log.records import leaf_hash
 
 PAGE = 20_000
 EVENTS_SQL = """

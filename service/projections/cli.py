@@ -8,10 +8,10 @@ import sys
 
 from tqdm import tqdm
 
-from service.bootstrap import migrated_database, open_store
 from service.config import Settings
 from service.projections.leader import ProjectorRunner
 from service.projections.rebuild import RebuildReport, rebuild
+from service.store.bootstrap import migrated_database, open_store
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

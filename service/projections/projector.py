@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from service.domain.events import commitment_stream
-from service.domain.records import RecordedEvent
+from service.log.records import RecordedEvent
 from service.projections import tables
 from service.projections.rows import StatusRow, fold_row
 from service.projections.streams import (

@@ -12,9 +12,9 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from service.domain.records import format_time
 from service.domain.status import AgreementTally
 from service.domain.tallies import tally_counts
+from service.log.records import format_time
 
 LIVE = "(SELECT live FROM projection_generations WHERE name = 'commitments')"
 CHECKPOINT_SQL = (

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from service.domain import events as ev
 from service.domain.compliance import fold, met_at_of, schedule_of
 from service.domain.events import Schedule, Verdict
-from service.domain.records import RecordedEvent, parse_time
+from service.log.records import RecordedEvent, parse_time
 
 # known_at for the current status: every event the projector has read. The database clock sets
 # recorded_at, so asking "known at my clock" could drop a just-committed event on a skewed host.

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from service.domain.records import RecordedEvent
+from service.log.records import RecordedEvent
 from service.store.ports import EventStore
 
 COMMITMENT_PREFIX = "commitment-"

@@ -12,7 +12,7 @@ from datetime import datetime
 from uuid import UUID
 
 from service.domain.errors import ConcurrencyConflict, DomainError, DuplicateEventId
-from service.domain.records import NewEvent, RecordedEvent, render_canonical
+from service.log.records import NewEvent, RecordedEvent, render_canonical
 from service.store.ports import AppendResult, ExpectedVersion
 
 

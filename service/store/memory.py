@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from service.domain.errors import DomainError, StreamNotFound
-from service.domain.records import NewEvent, RecordedEvent
+from service.log.records import NewEvent, RecordedEvent
 from service.store.batching import PendingAppend, plan_batch
 from service.store.notifier import Notifier, follow
 from service.store.ports import AppendResult, Direction, ExpectedVersion

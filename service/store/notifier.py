@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from service.domain.records import RecordedEvent
+from service.log.records import RecordedEvent
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from service.domain.records import NewEvent, RecordedEvent
+from service.log.records import NewEvent, RecordedEvent
 
 # An exact version (0 = the stream must not exist yet), or one of the named expectations.
 ExpectedVersion = int | Literal["no_stream", "stream_exists", "any"]

@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 
 from service.domain.errors import ConcurrencyConflict, DomainError, StreamNotFound, Unavailable
-from service.domain.records import (
+from service.log.records import (
     NewEvent,
     RecordedEvent,
     assemble_canonical,

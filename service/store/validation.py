@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from service.domain.errors import ValidationFailed
-from service.domain.records import NewEvent, canonical_json, format_time
+from service.log.records import NewEvent, canonical_json, format_time
 from service.store.ports import ExpectedVersion
 
 STREAM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$")

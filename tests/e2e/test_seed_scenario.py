@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from service.app import create_app
-from service.domain.records import format_time
-from service.importer import import_items, read_scenario
+from service.commitments.importer import import_items, read_scenario
+from service.log.records import format_time
 from service.projections.leader import ProjectorRunner
 from service.store.database import create_pool
 from service.store.postgres import PostgresStore

@@ -19,9 +19,9 @@ from service.domain.decide import make_commitment, record_evidence
 from service.domain.errors import ValidationFailed
 from service.domain.events import commitment_stream
 from service.domain.evidence import COMMITMENT, EVIDENCE
-from service.domain.records import RecordedEvent, format_time
 from service.domain.status import CommitmentStatus
 from service.domain.tallies import agreement_compliance, party_compliance
+from service.log.records import RecordedEvent, format_time
 from service.projections.leader import ProjectorRunner
 from service.projections.projector import Projector
 from service.store.database import create_pool

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from service.domain.errors import StreamNotFound
-from service.facts import FirstEvents, Prefixes
+from service.store.cached import FirstEvents, Prefixes
 from tests.support import new_event, unique
 
 

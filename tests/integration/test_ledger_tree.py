@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncpg
 
-from service.domain.records import leaf_hash
 from service.ledger.builder import build_once
 from service.ledger.checkpoint import SigningKey, open_checkpoint
 from service.ledger.checkpointer import checkpoint_once
 from service.ledger.merkle import root_of
 from service.ledger.proofs import verify_consistency, verify_inclusion
 from service.ledger.tree_store import TreeStore
+from service.log.records import leaf_hash
 from service.store.postgres import PostgresStore
 from tests.support import new_event, unique
 

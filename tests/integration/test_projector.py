@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from service.domain.compliance import commitment_status
-from service.domain.records import RecordedEvent
+from service.log.records import RecordedEvent
 from service.projections import queries
 from tests.integration.commitment_world import (
     Commitment,

@@ -14,7 +14,7 @@ from service.domain.errors import (
     StreamNotFound,
     ValidationFailed,
 )
-from service.domain.records import NewEvent, canonical_json, leaf_hash
+from service.log.records import NewEvent, canonical_json, leaf_hash
 from tests.support import new_event, unique
 
 

@@ -10,9 +10,9 @@ from service.domain.compliance import Linked, commitment_status
 from service.domain.decide import make_commitment, record_evidence
 from service.domain.events import commitment_stream
 from service.domain.evidence import COMMITMENT, EVIDENCE
-from service.domain.records import NewEvent, RecordedEvent, render_canonical
 from service.domain.status import CommitmentStatus
 from service.domain.timeparse import parse_time
+from service.log.records import NewEvent, RecordedEvent, render_canonical
 
 SOURCE = {"title": "a report"}
 FAR = "2100-01-01"

@@ -14,9 +14,9 @@ from service.domain.compliance import commitment_status, verdict_lookup
 from service.domain.decide import make_commitment, record_evidence, references
 from service.domain.events import commitment_stream
 from service.domain.evidence import AGREEMENT, COMMITMENT, EVIDENCE, PARTY
-from service.domain.records import RecordedEvent
 from service.domain.status import CommitmentStatus
 from service.domain.tallies import agreement_compliance, party_compliance
+from service.log.records import RecordedEvent
 from tests.unit.commitment_ledger import FAR, end, record
 
 SCENARIO = Path(__file__).parents[2] / "examples" / "nato-afghanistan-2021.json"

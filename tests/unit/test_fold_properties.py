@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.domain.compliance import commitment_status
-from service.domain.records import RecordedEvent, parse_time
+from service.log.records import RecordedEvent, parse_time
 from tests.unit.commitment_ledger import Ledger, end
 
 DAY0 = date(2021, 1, 1)

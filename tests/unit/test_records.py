@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.domain.records import (
+from service.log.records import (
     NewEvent,
     RecordedEvent,
     canonical_json,

@@ -24,8 +24,8 @@ from service.domain.errors import (
     StreamNotFound,
 )
 from service.domain.evidence import Evidence, RecordCorrection
-from service.domain.records import NewEvent, RecordedEvent, canonical_json
-from service.facts import first_events
+from service.log.records import NewEvent, RecordedEvent, canonical_json
+from service.store.cached import first_events
 from service.store.errors import translate_db_errors
 from service.store.ports import EventStore
 

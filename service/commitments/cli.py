@@ -11,14 +11,20 @@ from typing import Any
 
 from tqdm import tqdm
 
-from service.bootstrap import migrated_database, open_store, resolve_database
+from service.commitments.importer import (
+    ImportFailed,
+    ImportReport,
+    Item,
+    import_items,
+    read_scenario,
+)
+from service.commitments.queries import load_timeline
 from service.config import Settings
 from service.domain.errors import InvalidParameter
-from service.domain.records import format_time
 from service.domain.status import TimelineEntry
 from service.domain.timeparse import parse_query_time
-from service.importer import ImportFailed, ImportReport, Item, import_items, read_scenario
-from service.queries import load_timeline
+from service.log.records import format_time
+from service.store.bootstrap import migrated_database, open_store, resolve_database
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

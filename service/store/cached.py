@@ -14,7 +14,7 @@ import weakref
 from collections import OrderedDict
 
 from service.domain.errors import StreamNotFound
-from service.domain.records import RecordedEvent
+from service.log.records import RecordedEvent
 from service.store.ports import EventStore
 
 CACHE_SIZE = 20_000

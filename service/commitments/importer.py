@@ -20,11 +20,11 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from service import handlers
+from service.commitments import writes
 from service.domain.commands import SLUG_PATTERN, parse_body
 from service.domain.errors import DomainError, ValidationFailed
 from service.domain.evidence import AGREEMENT, COMMITMENT, EVIDENCE, PARTY
-from service.domain.records import canonical_json
+from service.log.records import canonical_json
 from service.store.ports import EventStore
 
 SECTIONS = ("parties", "agreements", "commitments", "events")
@@ -110,16 +110,16 @@ def describe(label: str, error: DomainError) -> str:
     return f"{label}: {error.title.lower()}:{where} {error.detail}"
 
 
-async def write_item(store: EventStore, item: Item) -> handlers.Written:
-    ctx = handlers.Context(item.idempotency_key, {"via": "import"})
+async def write_item(store: EventStore, item: Item) -> writes.Written:
+    ctx = writes.Context(item.idempotency_key, {"via": "import"})
     if item.section == "parties":
-        return await handlers.register_party(store, item.body, ctx)
+        return await writes.register_party(store, item.body, ctx)
     if item.section == "agreements":
-        return await handlers.record_agreement(store, item.body, ctx)
+        return await writes.record_agreement(store, item.body, ctx)
     if item.section == "commitments":
-        return await handlers.make_commitment(store, item.body, ctx)
+        return await writes.make_commitment(store, item.body, ctx)
     assert item.commitment is not None
-    return await handlers.record_evidence(store, item.commitment, item.body, ctx)
+    return await writes.record_evidence(store, item.commitment, item.body, ctx)
 
 
 async def import_items(

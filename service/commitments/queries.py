@@ -14,10 +14,10 @@ from typing import Any
 from service.domain import events as ev
 from service.domain.compliance import commitment_status, corrected_ids, verdict_lookup
 from service.domain.errors import EntityNotFound, StreamNotFound
-from service.domain.records import RecordedEvent, format_time
 from service.domain.status import CommitmentStatus, TimelineEntry
 from service.domain.tallies import timeline
-from service.facts import prefixes
+from service.log.records import RecordedEvent, format_time
+from service.store.cached import prefixes
 from service.store.errors import translate_db_errors
 from service.store.ports import EventStore
 

@@ -1,0 +1,1 @@
+"""The log's own vocabulary: event envelopes, their canonical bytes and leaf hashes (pure)."""

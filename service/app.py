@@ -16,6 +16,7 @@ from service.ledger.background import ledger_background
 from service.projections.background import projector_background
 from service.store.bootstrap import open_store
 from service.store.ports import EventStore
+from service.web.routes import setup_pages
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ def create_app(
     for part in background:
         app.cleanup_ctx.append(part)
     setup_routes(app)
+    setup_pages(app)
     return app
 
 

@@ -1,0 +1,1 @@
+"""Server-rendered HTML pages over the same read side as the API (docs/pages.md)."""

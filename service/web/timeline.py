@@ -1,0 +1,137 @@
+"""A commitment's timeline laid out for the SVG: lanes (the commitment, its deadlines, one per
+assessor, the verdict), each known event as a mark, corrected ones struck through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from service.domain import events as ev
+from service.log.records import parse_time
+from service.web.format import day, verdict_colour, verdict_word, words
+from service.web.reads import CommitmentView, parse_day
+from service.web.svg import WIDTH, Axis, mark_path
+
+LANE = 34.0
+TOP = 14.0
+NEUTRAL = "#1f2430"
+CONDITION_COLOURS = {"condition_met": "#1a7f37", "condition_failed": "#b42318"}
+CORRECTION = "#b42318"
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    event_id: str
+    x: float
+    y: float
+    path: str
+    colour: str
+    title: str
+    corrected: bool
+    hollow: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A vertical line across the lanes: a deadline or the as_of date."""
+
+    x: float
+    label: str
+    kind: str  # original | requested | agreed | as_of
+
+
+@dataclass
+class Layout:
+    axis: Axis
+    lanes: list[tuple[str, float]] = field(default_factory=list)  # (label, centre y)
+    marks: list[Mark] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    bands: list[tuple[float, float, str, str]] = field(default_factory=list)  # x, w, colour, text
+    band_y: float = 0.0
+    ticks: list[tuple[float, str]] = field(default_factory=list)
+    height: float = 0.0
+    width: float = WIDTH
+
+
+def _lane_of(entry: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> str:
+    if entry["type"] == ev.CORRECTION_RECORDED:
+        target = by_id.get(str(entry["data"].get("corrects")))
+        return "commitment" if target is None else _lane_of(target, by_id)
+    if entry["type"] == ev.ASSESSMENT_RECORDED:
+        return f"assessor:{entry['data'].get('assessor')}"
+    if entry["type"] == ev.DEADLINE_CHANGED:
+        return "deadlines"
+    return "commitment"
+
+
+def _mark(entry: dict[str, Any], x: float, y: float) -> Mark:
+    data, kind = entry["data"], entry["type"]
+    when = day(entry["occurred_at"])
+    if kind == ev.ASSESSMENT_RECORDED:
+        strength = str(data.get("strength"))
+        verdict = str(data.get("verdict"))
+        title = f"{when}: {data.get('assessor')} assessed {verdict_word(verdict)} ({strength})"
+        colour = verdict_colour(verdict)
+        return Mark(
+            entry["event_id"], x, y, mark_path(strength, x, y), colour, title, entry["corrected"]
+        )
+    if kind == ev.CORRECTION_RECORDED:
+        s = 5.0
+        path = f"M{x - s},{y - s} L{x + s},{y + s} M{x + s},{y - s} L{x - s},{y + s}"
+        title = f"{when}: correction: {data.get('reason', '')}"
+        return Mark(entry["event_id"], x, y, path, CORRECTION, title, False, hollow=True)
+    colour = CONDITION_COLOURS.get(kind, NEUTRAL)
+    title = f"{when}: {words(kind)}"
+    return Mark(entry["event_id"], x, y, mark_path(kind, x, y), colour, title, entry["corrected"])
+
+
+def layout(view: CommitmentView, as_of: datetime) -> Layout:
+    entries = view.history
+    by_id = {e["event_id"]: e for e in entries}
+    axis = Axis.around(view.dates)
+    lanes = ["commitment", "deadlines"]
+    assessors = sorted(
+        {str(e["data"].get("assessor")) for e in entries if e["type"] == ev.ASSESSMENT_RECORDED}
+    )
+    lanes += [f"assessor:{a}" for a in assessors]
+    y_of = {name: TOP + 20 + i * LANE for i, name in enumerate(lanes)}
+    out = Layout(axis)
+    out.lanes = [(name.removeprefix("assessor:"), y) for name, y in y_of.items()]
+    for entry in entries:
+        y = y_of.get(_lane_of(entry, by_id), y_of["commitment"])
+        out.marks.append(_mark(entry, axis.x(parse_time(entry["occurred_at"])), y))
+    out.rules = _deadlines(view, axis)
+    if axis.contains(as_of):
+        out.rules.append(Rule(axis.x(as_of), f"as of {day(as_of)}", "as_of"))
+    out.band_y = TOP + 20 + len(lanes) * LANE
+    out.bands = [
+        (
+            axis.x(b.start),
+            axis.x(b.end or axis.end) - axis.x(b.start),
+            verdict_colour(b.verdict),
+            f"{verdict_word(b.verdict)} from {day(b.start)}",
+        )
+        for b in view.bands
+    ]
+    out.ticks = axis.ticks()
+    out.height = out.band_y + 50
+    return out
+
+
+def _deadlines(view: CommitmentView, axis: Axis) -> list[Rule]:
+    rules: list[Rule] = []
+    original = view.made.get("due_by")
+    if isinstance(original, str):
+        due = parse_day(original)
+        rules.append(Rule(axis.x(due), f"due {day(due)} (original)", "original"))
+    status = view.status.to_json() if view.status is not None else {}
+    requested = status.get("requested_due_by")
+    if isinstance(requested, str):
+        rules.append(
+            Rule(axis.x(parse_time(requested)), f"requested {day(requested)}", "requested")
+        )
+    current = status.get("due_by")
+    if isinstance(current, str) and current[:10] != str(original)[:10]:
+        rules.append(Rule(axis.x(parse_time(current)), f"due {day(current)} (agreed)", "agreed"))
+    return rules

@@ -1,0 +1,112 @@
+"""The HTML pages over the imported Doha example, without a browser: status codes, the error
+pages, the security headers, and that a page shows the verdicts the JSON API answers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.app import create_app
+from service.commitments.importer import import_items, read_scenario
+from service.store.memory import MemoryStore
+from tests.commitments_support import get
+
+SCENARIO = Path(__file__).parents[2] / "examples" / "nato-afghanistan-2021.json"
+VERDICT = re.compile(r'<p class="verdict" data-verdict="([a-z_]+)">')
+ROWS = re.compile(r'href="/commitments/([a-z0-9-]+)[^"]*">.*?data-verdict="([a-z_]+)"', re.S)
+
+
+@pytest.fixture(scope="module")
+async def doha() -> MemoryStore:
+    store = MemoryStore()
+    await import_items(store, read_scenario(SCENARIO))
+    return store
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, settings: Any, doha: MemoryStore) -> Any:
+    return await aiohttp_client(create_app(settings, store=doha))
+
+
+async def page(client: Any, url: str, status: int = 200) -> str:
+    response = await client.get(url)
+    text = await response.text()
+    assert response.status == status, text
+    assert response.content_type == "text/html"
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "default-src 'none'" in csp
+    assert "<script>" not in text and " style=" not in text  # nothing inline the CSP would block
+    return text
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/commitments/allied-withdrawal", "/parties/united-states", "/ledger"]
+)
+async def test_every_page_renders(client: Any, url: str) -> None:
+    text = await page(client, url)
+    assert text.startswith("<!doctype html>") and '<main id="main">' in text
+
+
+@pytest.mark.parametrize("as_of", ["2021-02-01", "2021-05-02", "2021-09-01"])
+async def test_the_timeline_shows_the_verdict_the_api_answers(client: Any, as_of: str) -> None:
+    status = await get(client, "/v1/commitments/allied-withdrawal/status", as_of=as_of)
+    text = await page(client, f"/commitments/allied-withdrawal?as_of={as_of}")
+    assert VERDICT.findall(text) == [status["verdict"]]
+    assert f'value="{as_of}"' in text  # the date control shows the view's date
+
+
+async def test_the_overview_lists_each_commitment_with_its_api_verdict(client: Any) -> None:
+    listed = await get(client, "/v1/commitments", as_of="2021-06-01")
+    text = await page(client, "/?as_of=2021-06-01")
+    shown = dict(ROWS.findall(text))
+    assert shown == {c["id"]: c["verdict"] for c in listed["commitments"]}
+
+
+async def test_filters_narrow_the_overview(client: Any) -> None:
+    listed = await get(client, "/v1/commitments", promisor="taliban", verdict="breached")
+    text = await page(client, "/?party=taliban&verdict=breached")
+    shown = dict(ROWS.findall(text))
+    assert set(shown) == {c["id"] for c in listed["commitments"]}
+    assert set(shown.values()) == {"breached"}
+
+
+async def test_a_party_page_shows_its_kept_ratio(client: Any) -> None:
+    tally = await get(client, "/v1/parties/united-states/compliance", as_of="2021-09-01")
+    text = await page(client, "/parties/united-states?as_of=2021-09-01")
+    ratio = tally["kept_ratio"]
+    assert f'<strong class="ratio">{ratio:.0%}</strong>' in text
+    assert "Assessments it made of others" in text
+
+
+@pytest.mark.parametrize("url", ["/commitments/no-such-thing", "/parties/no-such-party"])
+async def test_unknown_ids_are_a_404_page(client: Any, url: str) -> None:
+    text = await page(client, url, 404)
+    assert "no-such" in text and "<h1>Not found</h1>" in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/commitments/allied-withdrawal?as_of=yesterday",
+        "/commitments/allied-withdrawal?known_at=2021-13-40",
+        "/?verdict=great",
+        "/parties/taliban?as_of=2021-05-01T00:00",
+    ],
+)
+async def test_bad_times_and_filters_are_a_400_page(client: Any, url: str) -> None:
+    text = await page(client, url, 400)
+    assert "<h1>Bad request</h1>" in text
+
+
+async def test_known_at_hides_what_the_ledger_learned_later(client: Any) -> None:
+    text = await page(client, "/commitments/allied-withdrawal?known_at=2001-01-01", 404)
+    assert "<h1>Not found</h1>" in text
+
+
+async def test_static_files_are_served(client: Any) -> None:
+    for name in ("pledger.css", "timeline.js", "favicon.svg"):
+        response = await client.get(f"/static/{name}")
+        assert response.status == 200, name

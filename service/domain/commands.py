@@ -7,6 +7,7 @@ from typing import Annotated, Any, Self, TypeVar
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -20,6 +21,7 @@ from pydantic import (
 from service.domain.errors import ValidationFailed
 from service.domain.events import EVIDENCE_EVENTS, Comparator
 from service.domain.timeparse import EndTime, StartTime
+from service.log.jcs import is_jcs_integer
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
@@ -35,7 +37,16 @@ def _not_blank(value: str) -> str:
 Title = Annotated[str, StringConstraints(max_length=500), AfterValidator(_not_blank)]
 Text = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_not_blank)]
 Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=2000)]
-Number = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def _exact_number(value: object) -> object:
+    # A float field takes an integer as the nearest double: refuse one that would change.
+    if type(value) is int and not is_jcs_integer(value):
+        raise ValueError("is not exactly representable as a JSON number (beyond 2^53)")
+    return value
+
+
+Number = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_exact_number)]
 
 
 def _unique(values: list[str]) -> list[str]:

@@ -61,7 +61,8 @@ def save_state(path: Path, url: str, head: Checkpoint, note: str) -> None:
 
 
 def recompute_leaf(event: dict[str, Any]) -> bytes:
-    """The leaf hash an outsider computes from the API's JSON: drop leaf_hash, re-canonicalise."""
+    """The leaf hash an outsider computes from the API's JSON: drop leaf_hash, write the rest
+    in RFC 8785 (JCS) form, hash (docs/ledger.md; examples/verify_leaves.mjs is the same in JS)."""
     doc = {k: v for k, v in event.items() if k != "leaf_hash"}
     return leaf_hash(canonical_json(doc))
 

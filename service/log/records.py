@@ -1,6 +1,6 @@
 """The generic event records that the store writes and reads, and their canonical bytes.
 
-Pure: no I/O. The canonical bytes are what the ledger hashes (docs/ledger.md, "Canonical form").
+Pure: no I/O. The canonical bytes (RFC 8785, JCS) are what the ledger hashes (docs/ledger.md).
 """
 
 from __future__ import annotations
@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Generic, TypeVar, overload
+
+# Re-exported: callers render values the way the log renders them.
+from service.log.jcs import SAFE_INTEGER
+from service.log.jcs import canonical_json as canonical_json
 
 T = TypeVar("T")
 
@@ -35,14 +39,14 @@ def parse_time(text: str) -> datetime:
 
 # The canonical bytes are UTF-8 JSON without leading white space: raw_decode spares json.loads'
 # encoding detection and trailing-space check, a fifth of the cost of decoding a small event.
-_DECODER = json.JSONDecoder()
+# An integer beyond 2^53 in them is an integral double JCS wrote (jcs.is_jcs_integer): it is
+# read back as that double, as any JSON reader that follows RFC 8785 reads it.
+def _integer(text: str) -> int | float:
+    value = int(text)
+    return value if len(text) < 16 or -SAFE_INTEGER <= value <= SAFE_INTEGER else float(value)
 
 
-def canonical_json(value: Any) -> bytes:
-    """Sorted keys, no insignificant white space, UTF-8, no NaN or infinities."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+_DECODER = json.JSONDecoder(parse_int=_integer)
 
 
 def leaf_hash(canonical: bytes) -> bytes:
@@ -97,6 +101,7 @@ def canonical_parts(
 
 
 def _string(value: str) -> str:
+    """A JSON string as JCS writes it (json.dumps escapes exactly what RFC 8785 escapes)."""
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from service.domain.errors import ValidationFailed
+from service.log.jcs import CanonicalFormError
 from service.log.records import NewEvent, canonical_json, format_time
 from service.store.ports import ExpectedVersion
 
@@ -49,11 +50,11 @@ def _validate_event(event: NewEvent) -> Rendered:
     for name, value in (("data", event.data), ("metadata", event.metadata)):
         if not isinstance(value, dict):
             raise ValidationFailed(name, f"{name} must be a JSON object")
-        problem = _plain_json_problem(value)
-        if problem:
-            raise ValidationFailed(name, f"{name}: {problem}")
         try:
             text = canonical_json(value).decode("utf-8")
+        except CanonicalFormError as e:
+            field = f"{name}.{e.path}" if e.path else name
+            raise ValidationFailed(field, f"{field}: {e.problem}") from None
         except (TypeError, ValueError) as e:
             raise ValidationFailed(name, f"{name} is not plain JSON: {e}") from e
         if "\\u0000" in text and NUL_ESCAPE.search(text):
@@ -62,25 +63,5 @@ def _validate_event(event: NewEvent) -> Rendered:
     return rendered[0], rendered[1]
 
 
-def _plain_json_problem(value: object) -> str | None:
-    """Why a value would not survive the JSON round trip unchanged (and so its leaf recompute).
-
-    Strings are checked on the rendered text (NUL_ESCAPE); here only containers are walked.
-    """
-    kind = type(value)
-    if kind is dict:
-        for key, item in value.items():  # type: ignore[attr-defined]
-            if type(key) is not str:
-                return "object keys must be strings"
-            if type(item) in CONTAINERS and (problem := _plain_json_problem(item)):
-                return problem
-    elif kind is list:
-        for item in value:  # type: ignore[attr-defined]
-            if type(item) in CONTAINERS and (problem := _plain_json_problem(item)):
-                return problem
-    return None
-
-
-CONTAINERS = (dict, list)
 # A NUL character renders as \u0000; an escaped backslash before "u0000" is text, not NUL.
 NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")

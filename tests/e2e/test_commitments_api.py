@@ -116,6 +116,9 @@ async def test_evidence_unhappy_paths(client: Any) -> None:
     cid = body["id"]
     problem = await post(client, f"/v1/commitments/{cid}/events", {"type": "promised"}, 422)
     assert problem["field"] == "type"
+    inexact = assessment(body["promisees"][0]) | {"measure_value": 2**53 + 1}
+    problem = await post(client, f"/v1/commitments/{cid}/events", inexact, 422)
+    assert problem["field"] == "measure_value" and "2^53" in problem["detail"]
 
 
 async def test_status_unhappy_paths(client: Any) -> None:

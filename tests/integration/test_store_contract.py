@@ -56,6 +56,40 @@ async def test_event_fields_round_trip_through_canonical_bytes(store) -> None:
     assert canonical_json(doc) == stored.canonical  # an outsider can recompute the bytes
 
 
+async def test_canonical_bytes_are_rfc8785_on_every_store(store) -> None:
+    # Floats, exponents, a key outside the BMP (sorted by UTF-16 code units) and escapes: the
+    # bytes a JavaScript or Go verifier writes for the same document (docs/ledger.md).
+    stream = unique()
+    data = {
+        "zero": 0.0,
+        "big": 1e21,
+        "small": 1e-7,
+        "neg": -0.0,
+        "exact": 10**20,
+        "\U0001f600": "smile",
+        "\ue000": "private",
+        "esc": 'tab\t"q"\u001f\u007f',
+    }
+    event = NewEvent("thing_recorded", data, datetime.now(UTC))
+    result = await store.append(stream, [event], "any")
+    [stored] = await store.read_stream(stream)
+    assert stored.canonical == result.events[0].canonical
+    text = stored.canonical.decode("utf-8")
+    assert text.startswith(
+        '{"data":{"big":1e+21,"esc":"tab\\t\\"q\\"\\u001f\x7f","exact":100000000000000000000,'
+        '"neg":0,"small":1e-7,"zero":0,"\U0001f600":"smile","\ue000":"private"},"event_id":'
+    )
+    doc = stored.to_json()
+    assert bytes.fromhex(doc.pop("leaf_hash")) == leaf_hash(canonical_json(doc))
+
+
+async def test_an_inexact_integer_is_refused_naming_its_field(store) -> None:
+    event = NewEvent("t", {"measure": {"values": [1, 2**53 + 1]}}, datetime.now(UTC))
+    with pytest.raises(ValidationFailed) as info:
+        await store.append(unique(), [event], "any")
+    assert info.value.field == "data.measure.values.1"
+
+
 async def test_exact_expected_version(store) -> None:
     stream = unique()
     await store.append(stream, [new_event()], 0)
@@ -189,6 +223,8 @@ async def test_read_all_pages_in_position_order_with_type_filter(store) -> None:
             "any",
         ),
         ("ok", [NewEvent("t", {"n": {1: "int key"}}, datetime.now(UTC))], "any"),
+        ("ok", [NewEvent("t", {"n": [2**53 + 1]}, datetime.now(UTC))], "any"),
+        ("ok", [NewEvent("t", {"s": "lone \ud800"}, datetime.now(UTC))], "any"),
         ("ok", [new_event()], 2**31),
     ],
 )

@@ -135,6 +135,8 @@ ASSESSMENT = {
         (ASSESSMENT | {"level": 4}, "level"),
         (ASSESSMENT | {"level": "2"}, "level"),
         (ASSESSMENT | {"measure_value": float("inf")}, "measure_value"),
+        # 2^53 + 1 would become 2^53: JCS numbers are doubles (docs/ledger.md).
+        (ASSESSMENT | {"measure_value": 2**53 + 1}, "measure_value"),
         (ASSESSMENT | {"source": {}}, "source"),
         ({"type": "correction_recorded", "corrects": "42", "reason": "x"}, "corrects"),
         (

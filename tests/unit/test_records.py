@@ -20,7 +20,7 @@ from service.log.records import (
 json_values = st.recursive(
     st.none()
     | st.booleans()
-    | st.integers()
+    | st.integers(-(2**53), 2**53)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
@@ -38,7 +38,7 @@ times = st.datetimes(
     type_=st.text(min_size=1, max_size=20),
     occurred_at=times,
     recorded_at=times,
-    position=st.integers(1, 2**62),
+    position=st.integers(1, 2**53),  # JCS numbers are doubles; 2^53 events are far off
     version=st.integers(1, 2**31 - 1),
 )
 def test_assembled_bytes_are_the_canonical_json_of_the_document(

@@ -14,8 +14,8 @@ from aiohttp import web
 from service.api import readside
 from service.api.inputs import query_times
 from service.api.keys import POOL, STORE
-from service.api.params import limit_param
-from service.api.rendering import json_response
+from service.api.params import ReadSideParams
+from service.api.table import Reply, page_size, params
 from service.commitments.queries import first_event, load_statuses
 from service.domain import events as ev
 from service.domain.errors import EntityNotFound
@@ -23,24 +23,25 @@ from service.domain.tallies import agreement_compliance, party_compliance
 from service.log.records import format_time
 
 
-async def party(request: web.Request) -> web.Response:
+async def party(request: web.Request) -> Reply:
     """Counts per verdict and schedule, kept_ratio and the list, over the commitments it made."""
     return await _compliance(request, "party", "promisor")
 
 
-async def agreement(request: web.Request) -> web.Response:
+async def agreement(request: web.Request) -> Reply:
     """The same over the agreement's commitments, overall and per promisor."""
     return await _compliance(request, "agreement", "agreement")
 
 
-async def _compliance(request: web.Request, kind: str, filter_name: str) -> web.Response:
+async def _compliance(request: web.Request, kind: str, filter_name: str) -> Reply:
     entity_id = request.match_info["id"]
-    as_of, known_at, given = query_times(request)
-    limit = limit_param(request)
+    q = params(request, ReadSideParams)
+    as_of, known_at, given = query_times(q.as_of, q.known_at)
+    limit = page_size(request, q.limit)
     stream = ev.party_stream(entity_id) if kind == "party" else ev.agreement_stream(entity_id)
     if await first_event(request.app[STORE], stream) is None:
         raise EntityNotFound(kind, entity_id)
-    await readside.await_min_position(request)
+    await readside.await_min_position(request, q.min_position, q.wait)
     filters = {filter_name: entity_id}
     if readside.uses_read_tables(request, given):
         tally, listed = await _from_read_tables(request, kind, filters, as_of, limit)
@@ -51,7 +52,7 @@ async def _compliance(request: web.Request, kind: str, filter_name: str) -> web.
     if len(listed) > limit:
         query = {**filters, "after": page[-1]["id"], "limit": str(limit)}
         query |= {k: v for k, v in request.query.items() if k in ("as_of", "known_at")}
-        next_url = str(request.app.router["commitments"].url_for().with_query(query))
+        next_url = str(request.app.router["listCommitments"].url_for().with_query(query))
     body = {
         kind: entity_id,
         "as_of": format_time(as_of),
@@ -60,7 +61,7 @@ async def _compliance(request: web.Request, kind: str, filter_name: str) -> web.
         "commitments": page,
         "next": next_url,
     }
-    return json_response(body)
+    return Reply(body)
 
 
 async def _from_read_tables(

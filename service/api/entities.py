@@ -11,8 +11,8 @@ from pydantic import TypeAdapter
 
 from service.api.inputs import context, json_body, written_headers
 from service.api.keys import STORE
-from service.api.params import int_param, limit_param
-from service.api.rendering import json_response
+from service.api.params import EntityPage
+from service.api.table import Reply, page_size, params
 from service.commitments import writes
 from service.commitments.queries import created, first_event, is_creation
 from service.domain import events as ev
@@ -56,56 +56,55 @@ def entity_json(event: RecordedEvent) -> dict[str, Any]:
     }
 
 
-async def create(request: web.Request, kind: Kind) -> web.Response:
+async def create(request: web.Request, kind: Kind) -> Reply:
     body = parse_body(kind.adapter, await json_body(request))
     written = await kind.handler(request.app[STORE], body, context(request))
-    response = json_response({**written.to_json(), "id": body.id}, status=201)
     location = f"/v1/{kind.plural}/{body.id}"
-    written_headers(response, location, written.event.version, written.replayed)
-    return response
+    headers = written_headers(location, written.event.version, written.replayed)
+    return Reply({**written.to_json(), "id": body.id}, headers=headers)
 
 
-async def read_one(request: web.Request, kind: Kind) -> web.Response:
+async def read_one(request: web.Request, kind: Kind) -> Reply:
     entity_id = request.match_info["id"]
     event = await first_event(request.app[STORE], kind.stream(entity_id))
     if event is None or event.type != kind.event_type:
         raise EntityNotFound(kind.name, entity_id)
-    return json_response(entity_json(event))
+    return Reply(entity_json(event))
 
 
-async def read_list(request: web.Request, kind: Kind) -> web.Response:
+async def read_list(request: web.Request, kind: Kind) -> Reply:
     """A page in the order they were recorded; `next` is the cursor (a position) for ?after=."""
-    after = int_param(request, "after", 0, minimum=0)
-    limit = limit_param(request)
+    query = params(request, EntityPage)
+    after, limit = query.after, page_size(request, query.limit)
     events = await created(request.app[STORE], kind.event_type, after, limit + 1)
     page = [e for e in events[:limit] if is_creation(e)]
     next_after = events[limit - 1].position if len(events) > limit else None
-    response = json_response({kind.plural: [entity_json(e) for e in page], "next": next_after})
+    headers = {}
     if next_after is not None:
         url = request.rel_url.update_query(after=next_after, limit=limit)
-        response.headers["Link"] = f'<{url}>; rel="next"'
-    return response
+        headers["Link"] = f'<{url}>; rel="next"'
+    return Reply({kind.plural: [entity_json(e) for e in page], "next": next_after}, headers=headers)
 
 
-async def post_party(request: web.Request) -> web.Response:
+async def post_party(request: web.Request) -> Reply:
     return await create(request, PARTIES)
 
 
-async def get_party(request: web.Request) -> web.Response:
+async def get_party(request: web.Request) -> Reply:
     return await read_one(request, PARTIES)
 
 
-async def list_parties(request: web.Request) -> web.Response:
+async def list_parties(request: web.Request) -> Reply:
     return await read_list(request, PARTIES)
 
 
-async def post_agreement(request: web.Request) -> web.Response:
+async def post_agreement(request: web.Request) -> Reply:
     return await create(request, AGREEMENTS)
 
 
-async def get_agreement(request: web.Request) -> web.Response:
+async def get_agreement(request: web.Request) -> Reply:
     return await read_one(request, AGREEMENTS)
 
 
-async def list_agreements(request: web.Request) -> web.Response:
+async def list_agreements(request: web.Request) -> Reply:
     return await read_list(request, AGREEMENTS)

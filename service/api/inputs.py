@@ -11,7 +11,6 @@ from aiohttp import web
 from service.api.keys import IF_MATCH, REQUEST_ID
 from service.commitments.writes import Context
 from service.domain.errors import InvalidParameter
-from service.domain.timeparse import parse_query_time
 
 JSON_TYPES = ("application/json",)
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces
@@ -65,18 +64,18 @@ def if_match(request: web.Request) -> int | None:
     return int(found.group(1))
 
 
-def query_times(request: web.Request) -> tuple[datetime, datetime, bool]:
-    """as_of and known_at (default now; a bare date is the end of that day), and whether either
-    was given (then the answer is folded on the fly rather than read from the read tables)."""
+def query_times(
+    as_of: datetime | None, known_at: datetime | None
+) -> tuple[datetime, datetime, bool]:
+    """as_of and known_at (default now), and whether either was given (then the answer is
+    folded on the fly rather than read from the read tables)."""
     now = datetime.now(UTC)
-    given = "as_of" in request.query or "known_at" in request.query
-    as_of = parse_query_time("as_of", request.query.get("as_of"), now)
-    known_at = parse_query_time("known_at", request.query.get("known_at"), now)
-    return as_of, known_at, given
+    given = as_of is not None or known_at is not None
+    return as_of or now, known_at or now, given
 
 
-def written_headers(response: web.Response, location: str, version: int, replayed: bool) -> None:
-    response.headers["Location"] = location
-    response.headers["ETag"] = f'"{version}"'
+def written_headers(location: str, version: int, replayed: bool) -> dict[str, str]:
+    headers = {"Location": location, "ETag": f'"{version}"'}
     if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+        headers["Idempotent-Replayed"] = "true"
+    return headers

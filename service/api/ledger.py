@@ -8,14 +8,12 @@ from pathlib import Path
 from aiohttp import web
 
 from service.api.keys import POOL, SETTINGS
-from service.api.params import int_param, limit_param
-from service.api.rendering import json_response
+from service.api.params import CheckpointParams, ConsistencyParams, PositionPath, ProofParams
+from service.api.table import Reply, page_size, params, path_args
 from service.domain.errors import EntityNotFound, InvalidParameter, NotFound, Unavailable
 from service.ledger.checkpoint import SigningKey
 from service.ledger.signing import SETTING, origin, read_key
 from service.ledger.tree_store import TreeStore
-
-MAX_SIZE = 2**62
 
 
 def _tree(request: web.Request) -> TreeStore:
@@ -40,24 +38,24 @@ async def _size(tree: TreeStore, name: str, value: int) -> int:
     return value
 
 
-async def get_checkpoint(request: web.Request) -> web.Response:
+async def get_checkpoint(request: web.Request) -> Reply:
     latest = await _tree(request).latest_checkpoint()
     if latest is None:
         signing = request.app[SETTINGS].signing_key is not None
         hint = "" if signing else f"; signing is off (set {SETTING})"
         raise NotFound(f"no checkpoint has been signed yet{hint}")
-    return json_response(latest.to_json())
+    return Reply(latest.to_json())
 
 
-async def list_checkpoints(request: web.Request) -> web.Response:
-    after = int_param(request, "after_size", 0, minimum=0, maximum=MAX_SIZE)
-    limit = limit_param(request)
+async def list_checkpoints(request: web.Request) -> Reply:
+    query = params(request, CheckpointParams)
+    after, limit = query.after_size, page_size(request, query.limit)
     page = await _tree(request).checkpoints(after, limit)
     next_after = page[-1].tree_size if len(page) == limit else None
-    return json_response({"checkpoints": [c.to_json() for c in page], "next": next_after})
+    return Reply({"checkpoints": [c.to_json() for c in page], "next": next_after})
 
 
-async def get_key(request: web.Request) -> web.Response:
+async def get_key(request: web.Request) -> Reply:
     settings = request.app[SETTINGS]
     if settings.signing_key is None:
         raise Unavailable(f"checkpoint signing is off: set {SETTING}")
@@ -69,18 +67,16 @@ async def get_key(request: web.Request) -> web.Response:
         "verifier_key": str(verifier),
         "origin": origin(settings, _key(settings.signing_key)),
     }
-    return json_response(body)
+    return Reply(body)
 
 
-async def get_inclusion_proof(request: web.Request) -> web.Response:
-    raw = request.match_info["position"]
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_SIZE:
-        raise InvalidParameter("position", f"position must be a positive integer, got {raw!r}")
-    position, tree = int(raw), _tree(request)
+async def get_inclusion_proof(request: web.Request) -> Reply:
+    position, tree = path_args(request, PositionPath).position, _tree(request)
     current = await tree.size()
     if position > current:
-        raise EntityNotFound("event", raw, f"event {position} is not in the tree (size {current})")
-    size = int_param(request, "tree_size", current, minimum=1, maximum=MAX_SIZE)
+        detail = f"event {position} is not in the tree (size {current})"
+        raise EntityNotFound("event", str(position), detail)
+    size = params(request, ProofParams).tree_size or current
     if size < position:
         raise InvalidParameter("tree_size", f"tree_size {size} is smaller than position {position}")
     root, path = await tree.inclusion(position - 1, await _size(tree, "tree_size", size))
@@ -92,16 +88,14 @@ async def get_inclusion_proof(request: web.Request) -> web.Response:
         "root_hash": root.hex(),
         "audit_path": [h.hex() for h in path],
     }
-    return json_response(body)
+    return Reply(body)
 
 
-async def get_consistency_proof(request: web.Request) -> web.Response:
-    if not request.query.get("first"):
-        raise InvalidParameter("first", "first (the older tree size) is required")
+async def get_consistency_proof(request: web.Request) -> Reply:
+    query = params(request, ConsistencyParams)
     tree = _tree(request)
     current = await tree.size()
-    first = int_param(request, "first", 1, minimum=1, maximum=MAX_SIZE)
-    second = int_param(request, "second", current, minimum=1, maximum=MAX_SIZE)
+    first, second = query.first, query.second or current
     await _size(tree, "first", first)
     await _size(tree, "second", second)
     if first > second:
@@ -115,4 +109,4 @@ async def get_consistency_proof(request: web.Request) -> web.Response:
         "second_root": second_root.hex(),
         "proof": [h.hex() for h in proof],
     }
-    return json_response(body)
+    return Reply(body)

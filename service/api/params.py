@@ -1,44 +1,110 @@
-"""Query-parameter parsing that fails with a 400 naming the parameter."""
+"""Query and path parameters as models: the route table validates every request with them (an
+unknown or malformed parameter is a 400 naming it) and documents them from the same models."""
 
 from __future__ import annotations
 
-from aiohttp import web
+from typing import Annotated, Literal
 
-from service.api.keys import SETTINGS
-from service.domain.errors import InvalidParameter
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+from service.domain.events import Schedule, Verdict
+from service.domain.timeparse import EndTime
+
+MAX_POSITION = 2**63 - 1  # positions are PostgreSQL bigints
+MAX_VERSION = 2**31 - 1  # stream versions are integers
+MAX_TREE_SIZE = 2**62
+MAX_WAIT = 30  # seconds a read with min_position may wait
+LIMIT_MAX = 1000  # the page size bound the document states; Settings may lower it
+
+Position = Annotated[int, Field(ge=0, le=MAX_POSITION)]
+TreeSize = Annotated[int, Field(ge=1, le=MAX_TREE_SIZE)]
+QueryTime = Annotated[
+    EndTime,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "YYYY-MM-DD (the end of that day) or an ISO 8601 time with offset",
+            "anyOf": [{"format": "date"}, {"format": "date-time"}],
+        }
+    ),
+]
 
 
-def int_param(
-    request: web.Request, name: str, default: int, *, minimum: int = 0, maximum: int | None = None
-) -> int:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidParameter(name, f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        bounds = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-        raise InvalidParameter(name, f"{name} must be {bounds}, got {value}")
-    return value
+class Params(BaseModel):
+    """Base of every parameter model: unknown parameters are refused, types are parsed from
+    the query string (lax), and `list` fields take repeated or comma-separated values."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def limit_param(request: web.Request) -> int:
-    settings = request.app[SETTINGS]
-    return int_param(
-        request, "limit", settings.page_limit_default, minimum=1, maximum=settings.page_limit_max
+class NoParams(Params):
+    pass
+
+
+class Page(Params):
+    limit: int | None = Field(None, ge=1, le=LIMIT_MAX, description="page size")
+
+
+class EventsParams(Page):
+    after: Position = Field(0, description="return events after this position")
+    type: list[str] | None = Field(None, description="event types, repeated or comma-separated")
+
+
+class LiveParams(Params):
+    after: Position = Field(0, description="start after this position (Last-Event-ID wins)")
+    type: list[str] | None = Field(None, description="event types, repeated or comma-separated")
+
+
+class StreamParams(Page):
+    from_version: int | None = Field(
+        None, ge=1, le=MAX_VERSION, description="first version to return"
     )
+    direction: Literal["forward", "backward"] = "forward"
 
 
-def choice_param(request: web.Request, name: str, choices: tuple[str, ...], default: str) -> str:
-    raw = request.query.get(name) or default
-    if raw not in choices:
-        raise InvalidParameter(name, f"{name} must be one of {', '.join(choices)}, got {raw!r}")
-    return raw
+class EntityPage(Page):
+    after: Position = Field(0, description="cursor: the previous page's `next` (a position)")
 
 
-def list_param(request: web.Request, name: str) -> list[str]:
-    """Repeated (?type=a&type=b) or comma-separated (?type=a,b) values."""
-    values = [v for raw in request.query.getall(name, []) for v in raw.split(",") if v]
-    return values
+class CheckpointParams(Page):
+    after_size: int = Field(0, ge=0, le=MAX_TREE_SIZE, description="exclusive lower bound")
+
+
+class ProofParams(Params):
+    tree_size: TreeSize | None = Field(None, description="default: the current tree size")
+
+
+class ConsistencyParams(Params):
+    first: TreeSize = Field(description="the older tree size")
+    second: TreeSize | None = Field(None, description="the newer tree size; default: current")
+
+
+class PositionPath(Params):
+    position: TreeSize
+
+
+class StatusParams(Params):
+    as_of: QueryTime | None = Field(None, description="valid time V (default now)")
+    known_at: QueryTime | None = Field(None, description="transaction time K (default now)")
+
+
+class HistoryParams(Params):
+    known_at: QueryTime | None = Field(None, description="transaction time K (default now)")
+
+
+class ReadSideParams(StatusParams, Page):
+    min_position: Position = Field(
+        0,
+        description="wait until the read side has passed this position (a write's `position`);"
+        " 503 if not within `wait` seconds",
+    )
+    wait: int = Field(5, ge=0, le=MAX_WAIT, description="seconds to wait for min_position")
+
+
+class CommitmentParams(ReadSideParams):
+    promisor: str | None = Field(None, description="only commitments this party made")
+    promisee: str | None = Field(None, description="only commitments made to this party")
+    agreement: str | None = Field(None, description="only commitments under this agreement")
+    verdict: Verdict | None = Field(None, description="only this verdict")
+    schedule: Schedule | None = Field(None, description="only this schedule")
+    after: str | None = Field(None, description="cursor: the previous page's `next` (an id)")

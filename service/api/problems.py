@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from service.api.keys import IF_MATCH, REQUEST_ID, SETTINGS
+from service.api.schemas import Problem
 from service.domain import errors
 from service.store.errors import CONNECTION_ERRORS
 
@@ -34,6 +35,8 @@ STATUS_TABLE: list[tuple[type[errors.DomainError], int, str]] = [
     (errors.Unavailable, 503, "unavailable"),
 ]
 
+RETRY_AFTER = "1"  # seconds: outages and a lagging read side are short, or the retry 503s again
+
 HTTP_TYPES = {
     400: "bad-request",
     404: "not-found",
@@ -46,13 +49,17 @@ HTTP_TYPES = {
 
 
 def problem(status: int, type_: str, title: str, detail: str, **extra: Any) -> web.Response:
-    body = {"type": PROBLEM_BASE + type_, "title": title, "status": status, "detail": detail}
-    body.update({k: v for k, v in extra.items() if v is not None})
-    return web.Response(
+    """A problem document, serialised through the Problem model the OpenAPI document names."""
+    fields = {k: v for k, v in extra.items() if v is not None}
+    body = Problem(type=PROBLEM_BASE + type_, title=title, status=status, detail=detail, **fields)
+    response = web.Response(
         status=status,
-        text=json.dumps(body, default=str),
+        body=body.model_dump_json(exclude_none=True, fallback=str).encode("utf-8"),
         content_type="application/problem+json",
     )
+    if status == 503:
+        response.headers["Retry-After"] = RETRY_AFTER
+    return response
 
 
 def domain_problem(error: errors.DomainError, request: web.Request) -> web.Response:

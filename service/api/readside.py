@@ -15,14 +15,9 @@ from typing import Any
 from aiohttp import web
 
 from service.api.keys import POOL, STORE
-from service.api.params import int_param
 from service.commitments.queries import candidates_from_log, load_statuses
 from service.domain.errors import Unavailable
 from service.domain.status import CommitmentStatus
-
-# How long a read with min_position waits for the projector before answering 503.
-MIN_POSITION_TIMEOUT = 5.0
-MAX_WAIT = 30.0
 
 
 class ProjectorBehind(Unavailable):
@@ -39,12 +34,10 @@ class ProjectorBehind(Unavailable):
         )
 
 
-async def await_min_position(request: web.Request) -> None:
+async def await_min_position(request: web.Request, wanted: int, timeout: float) -> None:
     """Wait (bounded) until the read side has passed `min_position`; 503 on timeout."""
-    wanted = int_param(request, "min_position", 0, minimum=0)
     if wanted == 0:
         return
-    timeout = float(int_param(request, "wait", int(MIN_POSITION_TIMEOUT), maximum=int(MAX_WAIT)))
     pool = request.app[POOL]
     if pool is None:
         await _wait_for_head(request, wanted, timeout)

@@ -1,39 +1,127 @@
-"""The whole URL table on one screen."""
+"""The whole URL table: each Route builds its aiohttp route and its OpenAPI operation.
+
+To add an endpoint, append one entry: Route(method, path, view, operation_id, tag, summary,
+responses={success status: response model}, errors=(problem statuses), params=a Params model
+(service/api/params.py: the same bounds the server enforces), body=TypeAdapter of the request
+model with body_name, request_headers/headers by name (service/api/openapi.py), example=...).
+The view returns Reply(body) or Reply(body, status, headers); body is that model, or a dict
+that validates as it (service/api/schemas.py). The document and the router cannot disagree.
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from service.api import commitments, compliance, entities, health, ledger, openapi, sse, streams
+from service.api import params as p
+from service.api import schemas as s
+from service.api.keys import SETTINGS
+from service.api.rendering import json_response
+from service.api.table import Route
+from service.domain.evidence import AGREEMENT, COMMITMENT, EVIDENCE, PARTY
+from service.domain.status import CommitmentStatus
+
+CREATED = ("Location", "ETag", "Idempotent-Replayed")
+KEY = ("Idempotency-Key",)
+
+
+async def openapi_document(request: web.Request) -> web.StreamResponse:
+    return json_response(openapi.build_document(ROUTES, request.app[SETTINGS]))
+
+
+ROUTES: list[Route] = [
+    Route("GET", "/healthz", health.healthz, "getHealth", "operations", "The process is up",
+          {200: s.Health}),
+    Route("GET", "/readyz", health.readyz, "getReadiness", "operations",
+          "Database reachable and migrations applied", {200: s.Ready, 503: s.Ready}),
+    Route("GET", "/v1/openapi.json", openapi_document, "getOpenApi", "operations",
+          "This document", {200: None}),
+    # The raw log
+    Route("GET", "/v1/streams/{stream_id}", streams.get_stream, "getStream", "log",
+          "Read one stream in version order; ETag is the stream version", {200: s.StreamPage},
+          errors=(404, 503), params=p.StreamParams, headers=("ETag", "Link")),
+    Route("GET", "/v1/events", streams.get_events, "listEvents", "log",
+          "Read the global log in position order", {200: s.EventsPage}, errors=(503,),
+          params=p.EventsParams, headers=("Link",)),
+    Route("GET", "/v1/events/live", sse.live_events, "streamEvents", "log",
+          "Server-Sent Events from a position; resumes with Last-Event-ID", {200: None},
+          params=p.LiveParams, request_headers=("Last-Event-ID",), media="text/event-stream"),
+    # The verifiable ledger (docs/ledger.md)
+    Route("GET", "/v1/events/{position}/proof", ledger.get_inclusion_proof,
+          "getInclusionProof", "ledger",
+          "RFC 6962 inclusion proof of the event at a position in a tree size",
+          {200: s.InclusionProof}, errors=(404, 503), params=p.ProofParams,
+          path_params=p.PositionPath),
+    Route("GET", "/v1/ledger/checkpoint", ledger.get_checkpoint, "getCheckpoint", "ledger",
+          "The latest signed checkpoint", {200: s.Checkpoint}, errors=(404, 503)),
+    Route("GET", "/v1/ledger/checkpoints", ledger.list_checkpoints, "listCheckpoints", "ledger",
+          "Signed checkpoints in tree-size order, after a size", {200: s.CheckpointPage},
+          errors=(503,), params=p.CheckpointParams),
+    Route("GET", "/v1/ledger/key", ledger.get_key, "getLedgerKey", "ledger",
+          "The checkpoint verifier key", {200: s.LedgerKey}, errors=(503,)),
+    Route("GET", "/v1/ledger/consistency", ledger.get_consistency_proof,
+          "getConsistencyProof", "ledger", "RFC 6962 consistency proof between two tree sizes",
+          {200: s.ConsistencyProof}, errors=(404, 503), params=p.ConsistencyParams),
+    # Parties, agreements, commitments and their evidence (docs/api.md)
+    Route("POST", "/v1/parties", entities.post_party, "registerParty", "parties",
+          "Register a party (id: a slug)", {201: s.Created}, body=PARTY,
+          body_name="RegisterParty", errors=(409, 503), request_headers=KEY, headers=CREATED,
+          example={"id": "acme", "name": "Acme Ltd", "kind": "organization"}),
+    Route("GET", "/v1/parties", entities.list_parties, "listParties", "parties",
+          "Parties in the order recorded", {200: s.PartyPage}, errors=(503,),
+          params=p.EntityPage, headers=("Link",)),
+    Route("GET", "/v1/parties/{id}", entities.get_party, "getParty", "parties",
+          "A party as registered", {200: s.Party}, errors=(404, 503)),
+    Route("GET", "/v1/parties/{id}/compliance", compliance.party, "getPartyCompliance",
+          "parties", "Compliance of the commitments a party made", {200: s.PartyCompliance},
+          errors=(404, 503), params=p.ReadSideParams),
+    Route("POST", "/v1/agreements", entities.post_agreement, "recordAgreement", "agreements",
+          "Record an agreement", {201: s.Created}, body=AGREEMENT, body_name="RecordAgreement",
+          errors=(409, 503), request_headers=KEY, headers=CREATED,
+          example={"id": "accord", "title": "The accord", "parties": ["acme", "bolt"]}),
+    Route("GET", "/v1/agreements", entities.list_agreements, "listAgreements", "agreements",
+          "Agreements in the order recorded", {200: s.AgreementPage}, errors=(503,),
+          params=p.EntityPage, headers=("Link",)),
+    Route("GET", "/v1/agreements/{id}", entities.get_agreement, "getAgreement", "agreements",
+          "An agreement as recorded", {200: s.Agreement}, errors=(404, 503)),
+    Route("GET", "/v1/agreements/{id}/compliance", compliance.agreement,
+          "getAgreementCompliance", "agreements",
+          "Compliance of an agreement, overall and per promisor", {200: s.AgreementCompliance},
+          errors=(404, 503), params=p.ReadSideParams),
+    Route("POST", "/v1/commitments", commitments.post_commitment, "makeCommitment",
+          "commitments", "Make a commitment", {201: s.Created}, body=COMMITMENT,
+          body_name="MakeCommitment", errors=(409, 503), request_headers=KEY, headers=CREATED,
+          example={
+              "id": "c-1", "promisor": "acme", "promisees": ["bolt"], "text": "Deliver",
+              "made_at": "2024-01-01", "due_by": "2024-06-30",
+              "source": {"title": "Press release"}}),
+    Route("GET", "/v1/commitments", commitments.list_commitments, "listCommitments",
+          "commitments",
+          "Commitments by id, current from the read side or folded at (as_of, known_at)",
+          {200: s.CommitmentPage}, errors=(503,), params=p.CommitmentParams, headers=("Link",)),
+    Route("GET", "/v1/commitments/{id}", commitments.get_commitment, "getCommitment",
+          "commitments", "A commitment as made, its version (ETag) and its status now",
+          {200: s.Commitment}, errors=(404, 503), headers=("ETag",)),
+    Route("POST", "/v1/commitments/{id}/events", commitments.post_event, "recordEvidence",
+          "commitments", "Record evidence or a change, told apart by `type`",
+          {201: s.Recorded}, body=EVIDENCE, body_name="Evidence",
+          errors=(404, 409, 412, 503), request_headers=("Idempotency-Key", "If-Match"),
+          headers=CREATED, example={
+              "type": "assessment_recorded", "assessor": "monitor", "verdict": "fulfilled",
+              "strength": "verified", "occurred_at": "2024-07-01",
+              "source": {"url": "https://example.org/report"}}),
+    Route("GET", "/v1/commitments/{id}/status", commitments.get_status, "getCommitmentStatus",
+          "commitments", "Status at (as_of, known_at); 404 when it does not exist then",
+          {200: CommitmentStatus}, errors=(404, 503), params=p.StatusParams),
+    Route("GET", "/v1/commitments/{id}/history", commitments.get_history,
+          "getCommitmentHistory", "commitments",
+          "Every event known at known_at, corrections marked", {200: s.History},
+          errors=(404, 503), params=p.HistoryParams),
+]  # fmt: skip
 
 
 def setup_routes(app: web.Application) -> None:
     sse.setup_sse(app)
-    app.router.add_get("/healthz", health.healthz)
-    app.router.add_get("/readyz", health.readyz)
-    app.router.add_get("/v1/openapi.json", openapi.openapi_document)
-    # The raw log
-    app.router.add_get("/v1/streams/{stream_id}", streams.get_stream)
-    app.router.add_get("/v1/events", streams.get_events)
-    app.router.add_get("/v1/events/live", sse.live_events)
-    # The verifiable ledger (docs/ledger.md)
-    app.router.add_get("/v1/events/{position}/proof", ledger.get_inclusion_proof)
-    app.router.add_get("/v1/ledger/checkpoint", ledger.get_checkpoint)
-    app.router.add_get("/v1/ledger/checkpoints", ledger.list_checkpoints)
-    app.router.add_get("/v1/ledger/key", ledger.get_key)
-    app.router.add_get("/v1/ledger/consistency", ledger.get_consistency_proof)
-    # Parties, agreements, commitments and their evidence (docs/api.md)
-    app.router.add_post("/v1/parties", entities.post_party)
-    app.router.add_get("/v1/parties", entities.list_parties)
-    app.router.add_get("/v1/parties/{id}", entities.get_party)
-    app.router.add_get("/v1/parties/{id}/compliance", compliance.party)
-    app.router.add_post("/v1/agreements", entities.post_agreement)
-    app.router.add_get("/v1/agreements", entities.list_agreements)
-    app.router.add_get("/v1/agreements/{id}", entities.get_agreement)
-    app.router.add_get("/v1/agreements/{id}/compliance", compliance.agreement)
-    app.router.add_post("/v1/commitments", commitments.post_commitment)
-    app.router.add_get("/v1/commitments", commitments.list_commitments, name="commitments")
-    app.router.add_get("/v1/commitments/{id}", commitments.get_commitment)
-    app.router.add_post("/v1/commitments/{id}/events", commitments.post_event)
-    app.router.add_get("/v1/commitments/{id}/status", commitments.get_status)
-    app.router.add_get("/v1/commitments/{id}/history", commitments.get_history)
+    for route in ROUTES:
+        name = route.operation_id
+        app.router.add_route(route.method, route.path, route.handler(), name=name)

@@ -10,8 +10,9 @@ from typing import Any
 from aiohttp import web
 
 from service.api.keys import SETTINGS, STORE
-from service.api.params import int_param, list_param
+from service.api.params import MAX_POSITION, LiveParams
 from service.api.rendering import dumps
+from service.api.table import params
 from service.domain.errors import InvalidParameter
 from service.log.records import RecordedEvent
 
@@ -43,8 +44,9 @@ def setup_sse(app: web.Application) -> None:
 
 
 async def live_events(request: web.Request) -> web.StreamResponse:
-    after = _resume_position(request)
-    types = list_param(request, "type") or None
+    query = params(request, LiveParams)
+    after = _resume_position(request, query.after)
+    types = query.type or None
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
@@ -116,13 +118,10 @@ async def _fill(
         await queue.put(event)
 
 
-MAX_POSITION = 2**63 - 1  # positions are PostgreSQL bigints
-
-
-def _resume_position(request: web.Request) -> int:
+def _resume_position(request: web.Request, after: int) -> int:
     last_id = request.headers.get("Last-Event-ID")
     if last_id is None or last_id.strip() == "":
-        return int_param(request, "after", 0, minimum=0, maximum=MAX_POSITION)
+        return after
     try:
         value = int(last_id)
     except ValueError:

@@ -5,20 +5,19 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.api.keys import STORE
-from service.api.params import choice_param, int_param, limit_param, list_param
-from service.api.rendering import json_response
-
-MAX_VERSION = 2**31 - 1
+from service.api.params import MAX_VERSION, EventsParams, StreamParams
+from service.api.table import Reply, page_size, params
 
 
-async def get_stream(request: web.Request) -> web.Response:
+async def get_stream(request: web.Request) -> Reply:
     stream_id = request.match_info["stream_id"]
-    direction = choice_param(request, "direction", ("forward", "backward"), "forward")
+    query = params(request, StreamParams)
+    direction = query.direction
     default_from = 1 if direction == "forward" else MAX_VERSION
-    from_version = int_param(request, "from_version", default_from, minimum=1, maximum=MAX_VERSION)
-    limit = limit_param(request)
+    from_version = query.from_version or default_from
+    limit = page_size(request, query.limit)
     store = request.app[STORE]
-    events = await store.read_stream(stream_id, from_version, limit + 1, direction)  # type: ignore[arg-type]
+    events = await store.read_stream(stream_id, from_version, limit + 1, direction)
     version = await store.stream_version(stream_id)
     page, more = events[:limit], len(events) > limit
     next_from = None
@@ -31,23 +30,21 @@ async def get_stream(request: web.Request) -> web.Response:
         "events": [e.to_json() for e in page],
         "next_from_version": next_from,
     }
-    response = json_response(body)
-    response.headers["ETag"] = f'"{version}"'
+    headers = {"ETag": f'"{version}"'}
     if next_from is not None:
         url = request.rel_url.update_query(from_version=next_from, limit=limit, direction=direction)
-        response.headers["Link"] = f'<{url}>; rel="next"'
-    return response
+        headers["Link"] = f'<{url}>; rel="next"'
+    return Reply(body, headers=headers)
 
 
-async def get_events(request: web.Request) -> web.Response:
-    after = int_param(request, "after", 0, minimum=0, maximum=2**63 - 1)
-    limit = limit_param(request)
-    types = list_param(request, "type")
-    events = await request.app[STORE].read_all(after, limit, types or None)
+async def get_events(request: web.Request) -> Reply:
+    query = params(request, EventsParams)
+    after, limit = query.after, page_size(request, query.limit)
+    events = await request.app[STORE].read_all(after, limit, query.type or None)
     next_after = events[-1].position if events else after
     body = {"events": [e.to_json() for e in events], "next": next_after}
-    response = json_response(body)
+    headers = {}
     if len(events) == limit:
         url = request.rel_url.update_query(after=next_after, limit=limit)
-        response.headers["Link"] = f'<{url}>; rel="next"'
-    return response
+        headers["Link"] = f'<{url}>; rel="next"'
+    return Reply(body, headers=headers)

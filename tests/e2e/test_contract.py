@@ -25,10 +25,14 @@ async def app_and_doc(aiohttp_client: Any, settings: Any, pg_store: Any) -> Any:
 
 
 def _registered(app: Any) -> set[tuple[str, str]]:
+    """The JSON API's routes in the router: /v1 and the health checks (the HTML pages of
+    service/web have their own table and are not part of the API's document)."""
     return {
         (r.resource.canonical, r.method.lower())
         for r in app.router.routes()
-        if r.resource is not None and r.method != "HEAD"
+        if r.resource is not None
+        and r.method != "HEAD"
+        and r.resource.canonical.startswith(("/v1/", "/healthz", "/readyz"))
     }
 
 

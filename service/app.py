@@ -14,6 +14,7 @@ from service.api.routes import setup_routes
 from service.config import Settings
 from service.ledger.background import ledger_background
 from service.projections.background import projector_background
+from service.relay.background import relay_background
 from service.store.bootstrap import open_store
 from service.store.ports import EventStore
 from service.web.routes import setup_pages
@@ -61,4 +62,7 @@ def default_background(settings: Settings) -> tuple[Background, ...]:
     """Every worker a production server runs beside the API; none on API-only replicas."""
     if not settings.workers:
         return ()
-    return (ledger_background(settings), projector_background(settings))
+    parts = [ledger_background(settings), projector_background(settings)]
+    if settings.nats_url:
+        parts.append(relay_background(settings))
+    return tuple(parts)

@@ -12,6 +12,7 @@ from service.commitments import cli as commitments_cli
 from service.config import ConfigError, Settings, load_settings
 from service.ledger import cli as ledger_cli
 from service.projections import cli as projections_cli
+from service.relay import cli as relay_cli
 from service.store.bootstrap import resolve_database
 from service.store.migrations import migrate
 
@@ -84,6 +85,7 @@ EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParse
 EXTRA_COMMANDS.append(ledger_cli.register)
 EXTRA_COMMANDS.append(projections_cli.register)
 EXTRA_COMMANDS.append(commitments_cli.register)
+EXTRA_COMMANDS.append(relay_cli.register)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -49,6 +49,17 @@ class Settings(BaseSettings):
     projector_cache_mb: int = Field(default=24, ge=1)
     # Under steady writes the projector waits this long to gather them before folding again.
     projector_linger_seconds: float = Field(default=0.1, ge=0)
+    # The relay to NATS JetStream (docs/operations.md): off unless PLEDGER_NATS_URL is set.
+    nats_url: str | None = None
+    nats_stream: str = Field(default="PLEDGER_EVENTS", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    nats_subject_prefix: str = Field(
+        default="pledger.events", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"
+    )
+    # JetStream drops a re-published event id seen within this window; the relay also resumes
+    # after the stream's last message, so a longer outage does not double either.
+    nats_duplicate_window_seconds: float = Field(default=600.0, gt=0)
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    relay_ack_timeout_seconds: float = Field(default=10.0, gt=0)
 
 
 class ConfigError(Exception):

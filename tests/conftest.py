@@ -25,6 +25,7 @@ from service.store.memory import MemoryStore
 from service.store.migrations import migrate
 from service.store.postgres import PostgresStore
 from tests.embedded_server import Server
+from tests.nats_support import destination, nats_url  # noqa: F401 - fixtures
 
 
 @pytest.fixture(scope="session")

@@ -41,3 +41,9 @@ def signing_key(settings: Settings) -> SigningKey | None:
 
 def origin(settings: Settings, key: SigningKey) -> str:
     return settings.ledger_origin or key.name
+
+
+def event_source(settings: Settings) -> str:
+    """The CloudEvents `source` of every event (docs/api.md): the ledger's origin line."""
+    key = signing_key(settings)
+    return origin(settings, key) if key else settings.ledger_origin or "pledger"

@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test test-browser screenshots lint typecheck bench bench-pages clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, found " + sys.version.split()[0])'
@@ -18,6 +18,20 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The browser tests (tests/browser): Playwright for Python driving Debian's Chromium
+# (apt-get install chromium; PLEDGER_CHROMIUM names another binary). Not part of `make test`.
+BROWSER_STAMP := $(VENV)/.installed-browser
+$(BROWSER_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,browser]'
+	@touch $(BROWSER_STAMP)
+
+test-browser: $(BROWSER_STAMP)
+	PLEDGER_BROWSER_TESTS=1 $(PY) -m pytest tests/browser
+
+# Screenshots of the Doha example's pages for the README (docs/screenshots/).
+screenshots: $(BROWSER_STAMP)
+	$(PY) -m tests.browser.screenshots docs/screenshots
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check service tests bench

@@ -71,6 +71,7 @@ async def overview(request: web.Request) -> web.Response:
     agreements = await reads.registered(store, ev.AGREEMENT_RECORDED)
     statuses = await reads.all_statuses(store, t.as_of, t.known_at)
     cards = [party_card(p, d, statuses) for p, d in sorted(parties.items())]
+    cards.sort(key=lambda card: -card["tally"]["total"])  # stable: by id within a count
     shown = [
         s
         for s in statuses
@@ -117,7 +118,7 @@ async def commitment(request: web.Request) -> web.Response:
         "id": commitment_id,
         "view": view,
         "status": None if view.status is None else view.status.to_json(),
-        "layout": layout(view, t.as_of),
+        "layout": layout(view, t.as_of, {p: str(d.get("name", p)) for p, d in parties.items()}),
         "parties": parties,
         "slider": slider,
         "slider_at": max(position, 0),

@@ -35,7 +35,7 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("service.web", "templates"),
         autoescape=True,
-        undefined=jinja2.ChainableUndefined,  # optional fields (rules v2) may be absent
+        undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )

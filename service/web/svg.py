@@ -82,7 +82,11 @@ SCORE_GROUPS: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("kept", "kept", frozenset({"fulfilled"})),
     ("partially", "partially kept", frozenset({"partially_fulfilled"})),
     ("breached", "breached", frozenset({"breached"})),
-    ("in_progress", "in progress", frozenset({"in_progress", "stalled", "pending_condition"})),
+    (
+        "in_progress",
+        "in progress or stalled",
+        frozenset({"in_progress", "stalled", "pending_condition"}),
+    ),
     ("not_assessed", "not assessed", frozenset({"not_assessed", "unverifiable"})),
 )
 GROUP_COLOURS = {

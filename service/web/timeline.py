@@ -9,12 +9,13 @@ from typing import Any
 
 from service.domain import events as ev
 from service.log.records import parse_time
-from service.web.format import day, verdict_colour, verdict_word, words
-from service.web.reads import CommitmentView, parse_day
+from service.web.format import LIGHT, day, verdict_colour, verdict_word, words
+from service.web.reads import Band, CommitmentView, parse_day
 from service.web.svg import WIDTH, Axis, mark_path
 
 LANE = 34.0
-TOP = 14.0
+RULE_ROW = 15.0
+TOP = 4 * RULE_ROW + 6  # a row per deadline kind and as_of, for their labels
 NEUTRAL = "#1f2430"
 CONDITION_COLOURS = {"condition_met": "#1a7f37", "condition_failed": "#b42318"}
 CORRECTION = "#b42318"
@@ -40,6 +41,24 @@ class Rule:
     label: str
     kind: str  # original | requested | agreed | as_of
 
+    @property
+    def row(self) -> float:
+        """The baseline of its label: one row per kind, so labels never overlap."""
+        return RULE_ROW * (1 + RULE_KINDS.index(self.kind)) - 3
+
+
+RULE_KINDS = ("original", "requested", "agreed", "as_of")
+
+
+@dataclass(frozen=True, slots=True)
+class BandBox:
+    x: float
+    width: float
+    colour: str
+    title: str
+    label: str  # written inside when it fits, else ""
+    ink: str  # the label's colour on this fill
+
 
 @dataclass
 class Layout:
@@ -47,7 +66,7 @@ class Layout:
     lanes: list[tuple[str, float]] = field(default_factory=list)  # (label, centre y)
     marks: list[Mark] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
-    bands: list[tuple[float, float, str, str]] = field(default_factory=list)  # x, w, colour, text
+    bands: list[BandBox] = field(default_factory=list)
     band_y: float = 0.0
     ticks: list[tuple[float, str]] = field(default_factory=list)
     height: float = 0.0
@@ -86,7 +105,7 @@ def _mark(entry: dict[str, Any], x: float, y: float) -> Mark:
     return Mark(entry["event_id"], x, y, mark_path(kind, x, y), colour, title, entry["corrected"])
 
 
-def layout(view: CommitmentView, as_of: datetime) -> Layout:
+def layout(view: CommitmentView, as_of: datetime, names: dict[str, str]) -> Layout:
     entries = view.history
     by_id = {e["event_id"]: e for e in entries}
     axis = Axis.around(view.dates)
@@ -97,7 +116,7 @@ def layout(view: CommitmentView, as_of: datetime) -> Layout:
     lanes += [f"assessor:{a}" for a in assessors]
     y_of = {name: TOP + 20 + i * LANE for i, name in enumerate(lanes)}
     out = Layout(axis)
-    out.lanes = [(name.removeprefix("assessor:"), y) for name, y in y_of.items()]
+    out.lanes = [(_lane_label(name, names), y) for name, y in y_of.items()]
     for entry in entries:
         y = y_of.get(_lane_of(entry, by_id), y_of["commitment"])
         out.marks.append(_mark(entry, axis.x(parse_time(entry["occurred_at"])), y))
@@ -105,18 +124,26 @@ def layout(view: CommitmentView, as_of: datetime) -> Layout:
     if axis.contains(as_of):
         out.rules.append(Rule(axis.x(as_of), f"as of {day(as_of)}", "as_of"))
     out.band_y = TOP + 20 + len(lanes) * LANE
-    out.bands = [
-        (
-            axis.x(b.start),
-            axis.x(b.end or axis.end) - axis.x(b.start),
-            verdict_colour(b.verdict),
-            f"{verdict_word(b.verdict)} from {day(b.start)}",
-        )
-        for b in view.bands
-    ]
+    out.bands = [_band_box(b, axis) for b in view.bands]
     out.ticks = axis.ticks()
-    out.height = out.band_y + 50
+    out.height = out.band_y + 52
     return out
+
+
+def _band_box(band: Band, axis: Axis) -> BandBox:
+    x = axis.x(band.start)
+    width = max(axis.x(band.end or axis.end) - x, 1.0)
+    word = verdict_word(band.verdict)
+    label = word if width > 8 * len(word) + 10 else ""
+    ink = "#1f2430" if band.verdict in LIGHT else "#ffffff"
+    return BandBox(
+        x, width, verdict_colour(band.verdict), f"{word} from {day(band.start)}", label, ink
+    )
+
+
+def _lane_label(lane: str, names: dict[str, str]) -> str:
+    party = lane.removeprefix("assessor:")
+    return names.get(party, party) if lane.startswith("assessor:") else lane
 
 
 def _deadlines(view: CommitmentView, axis: Axis) -> list[Rule]:

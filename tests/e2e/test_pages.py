@@ -4,6 +4,7 @@ pages, the security headers, and that a page shows the verdicts the JSON API ans
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ import pytest
 from service.app import create_app
 from service.commitments.importer import import_items, read_scenario
 from service.store.memory import MemoryStore
-from tests.commitments_support import get
+from service.web.pages import Times
+from service.web.render import environment
+from tests.commitments_support import assessment, commitment, get, post
 
 SCENARIO = Path(__file__).parents[2] / "examples" / "nato-afghanistan-2021.json"
 VERDICT = re.compile(r'<p class="verdict" data-verdict="([a-z_]+)">')
@@ -110,3 +113,58 @@ async def test_static_files_are_served(client: Any) -> None:
     for name in ("pledger.css", "timeline.js", "favicon.svg"):
         response = await client.get(f"/static/{name}")
         assert response.status == 200, name
+
+
+async def test_a_corrected_event_is_struck_through_beside_its_correction(
+    aiohttp_client: Any, settings: Any
+) -> None:
+    client = await aiohttp_client(create_app(settings, store=MemoryStore()))
+    body = await commitment(client, due_by="2021-05-01")
+    url = f"/v1/commitments/{body['id']}/events"
+    wrong = await post(client, url, assessment(body["promisees"][0], "breached"))
+    fix = {"type": "correction_recorded", "corrects": wrong["event_id"], "reason": "wrong file"}
+    fixed = await post(client, url, fix)
+    text = await page(client, f"/commitments/{body['id']}?as_of=2021-03-01")
+    struck = (
+        rf'<li id="e-{wrong["event_id"]}" class="event is-corrected">.*?<del>.*?breached.*?</del>'
+        rf'\s*<p class="corrected-by">Corrected by <a href="#e-{fixed["event_id"]}">wrong file</a>'
+    )
+    assert re.search(struck, text, re.S)
+    assert VERDICT.findall(text) == ["not_assessed"]  # the correction took the breach away
+
+
+def test_rules_v2_fields_show_when_the_status_has_them() -> None:
+    """Basis, requests, requested due date, closure and per-assessment facts, when present."""
+    panel = environment().get_template("timeline.html").module.status_panel  # type: ignore[attr-defined]
+    status = {
+        "verdict": "superseded",
+        "disputed": False,
+        "schedule": "closed",
+        "due_by": "2021-05-01T23:59:59.999999Z",
+        "requested_due_by": "2021-09-11T23:59:59.999999Z",
+        "basis": "assessed",
+        "closure": {"type": "superseded", "event_id": "e-9", "at": "2021-07-08T00:00:00Z"},
+        "requests": [{"event_id": "e-7", "type": "deadline_changed", "recorded_by": "us"}],
+        "decided_by": "e-9",
+        "event_count": 9,
+        "conditions": [],
+        "assessments": [
+            {
+                "assessor": "us",
+                "verdict": "fulfilled",
+                "strength": "claimed",
+                "stated_strength": "verified",
+                "self_assessment": True,
+                "recorded_by": "us",
+                "event_id": "e-8",
+                "effective_at": "2021-08-30T00:00:00Z",
+            }
+        ],
+    }
+    times = Times(datetime(2021, 9, 1, tzinfo=UTC), datetime(2021, 9, 1, tzinfo=UTC), {})
+    html = " ".join(str(panel(status, {"us": {"name": "United States"}}, times)).split())
+    assert "<dt>Requested due date</dt><dd>11 Sep 2021</dd>" in html
+    assert "<dt>Basis</dt><dd>assessed</dd>" in html
+    assert "superseded on 8 Jul 2021" in html
+    assert "deadline changed</a> by United States" in html
+    assert "own word" in html and "stated verified" in html

@@ -13,10 +13,15 @@ from service.api.keys import POOL, STORE
 from service.api.params import CommitmentParams, HistoryParams, StatusParams
 from service.api.table import Reply, page_size, params
 from service.commitments import writes
-from service.commitments.queries import load_commitment, load_history, load_status
+from service.commitments.queries import (
+    load_commitment,
+    load_history,
+    load_parties,
+    load_status,
+    status_of,
+)
 from service.domain import events as ev
 from service.domain.commands import parse_body
-from service.domain.compliance import commitment_status, verdict_lookup
 from service.domain.errors import EntityNotFound
 from service.domain.evidence import COMMITMENT, EVIDENCE
 from service.log.records import format_time
@@ -51,8 +56,9 @@ async def get_commitment(request: web.Request) -> Reply:
     made = next((e for e in events if e.type == ev.COMMITMENT_MADE), None)
     if made is None:
         raise EntityNotFound("commitment", commitment_id)
+    parties = await load_parties(request.app[STORE], [events, *linked.values()])
     now = datetime.now(UTC)
-    status = commitment_status(events, now, now, verdict_lookup(linked, now, now))
+    status = status_of(events, linked, parties, now, now)
     version = events[-1].version
     body = {
         **made.data,
@@ -101,7 +107,7 @@ async def list_commitments(request: web.Request) -> Reply:
     limit = page_size(request, q.limit)
     as_of, known_at, given = query_times(q.as_of, q.known_at)
     await readside.await_min_position(request, q.min_position, q.wait)
-    query: dict[str, Any] = {"verdict": q.verdict, "schedule": q.schedule}
+    query: dict[str, Any] = {"verdict": q.verdict, "basis": q.basis, "schedule": q.schedule}
     query |= {"after": q.after or None, "limit": limit + 1}
     if readside.uses_read_tables(request, given):
         from service.projections import queries as read_tables

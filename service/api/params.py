@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from service.domain.events import Schedule, Verdict
+from service.domain.events import Basis, Schedule, Verdict
 from service.domain.timeparse import EndTime
 
 MAX_POSITION = 2**63 - 1  # positions are PostgreSQL bigints
@@ -106,5 +106,6 @@ class CommitmentParams(ReadSideParams):
     promisee: str | None = Field(None, description="only commitments made to this party")
     agreement: str | None = Field(None, description="only commitments under this agreement")
     verdict: Verdict | None = Field(None, description="only this verdict")
+    basis: Basis | None = Field(None, description="only verdicts on this basis (rules v2, R7)")
     schedule: Schedule | None = Field(None, description="only this schedule")
     after: str | None = Field(None, description="cursor: the previous page's `next` (an id)")

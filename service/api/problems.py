@@ -29,6 +29,8 @@ STATUS_TABLE: list[tuple[type[errors.DomainError], int, str]] = [
     (errors.NotFound, 404, "not-found"),
     (errors.InvalidParameter, 400, "invalid-parameter"),
     (errors.ValidationFailed, 422, "validation-failed"),
+    (errors.AlreadyAgreed, 409, "already-agreed"),
+    (errors.AlreadyDissolved, 409, "already-dissolved"),
     (errors.AlreadyExists, 409, "already-exists"),
     (errors.ConcurrencyConflict, 409, "version-conflict"),
     (errors.DuplicateEventId, 409, "event-id-reused"),

@@ -97,6 +97,7 @@ async def fold_page(
     known_at: datetime,
     *,
     verdict: str | None,
+    basis: str | None = None,
     schedule: str | None,
     after: str | None,
     limit: int,
@@ -108,14 +109,18 @@ async def fold_page(
     while rest and len(found) < limit:
         chunk, rest = rest[:limit], rest[limit:]
         for status in await load_statuses(store, chunk, as_of, known_at):
-            if status is not None and _passes(status, verdict, schedule):
+            if status is not None and _passes(status, verdict, basis, schedule):
                 found.append(status)
     return found[:limit]
 
 
-def _passes(status: CommitmentStatus, verdict: str | None, schedule: str | None) -> bool:
-    return (verdict is None or status.verdict == verdict) and (
-        schedule is None or status.schedule == schedule
+def _passes(
+    status: CommitmentStatus, verdict: str | None, basis: str | None, schedule: str | None
+) -> bool:
+    return (
+        (verdict is None or status.verdict == verdict)
+        and (basis is None or status.basis == basis)
+        and (schedule is None or status.schedule == schedule)
     )
 
 
@@ -124,7 +129,15 @@ def uses_read_tables(request: web.Request, given: bool) -> bool:
     return request.app[POOL] is not None and not given
 
 
-SUMMARY_FIELDS = ("promisor", "promisees", "agreement", "verdict", "disputed", "schedule")
+SUMMARY_FIELDS = (
+    "promisor",
+    "promisees",
+    "agreement",
+    "verdict",
+    "basis",
+    "disputed",
+    "schedule",
+)
 
 
 def summary(status: CommitmentStatus) -> dict[str, Any]:

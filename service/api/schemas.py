@@ -170,6 +170,7 @@ class CommitmentLine(Answer):
     promisees: list[str]
     agreement: str | None
     verdict: str
+    basis: str
     disputed: bool
     schedule: str
     due_by: str | None = Field(json_schema_extra={"format": "date-time"})

@@ -7,12 +7,12 @@ These fold the streams on the fly with the pure rules of service/domain, so they
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from service.domain import events as ev
-from service.domain.compliance import commitment_status, corrected_ids, verdict_lookup
+from service.domain.compliance import Parties, commitment_status, corrected_ids, verdict_lookup
 from service.domain.errors import EntityNotFound, StreamNotFound
 from service.domain.status import CommitmentStatus, TimelineEntry
 from service.domain.tallies import timeline
@@ -59,14 +59,45 @@ async def load_commitment(
     return events, await load_streams(store, linked_ids(events))
 
 
+async def load_parties(
+    store: EventStore, streams: Iterable[Iterable[RecordedEvent]]
+) -> dict[str, list[RecordedEvent]]:
+    """The streams of every promisor and promisee the given commitment streams name (rules v2
+    read a party's dissolution from its stream)."""
+    ids = sorted(
+        {
+            str(party)
+            for events in streams
+            for e in events
+            if e.type == ev.COMMITMENT_MADE
+            for party in (e.data["promisor"], *e.data["promisees"])
+        }
+    )
+    found = await asyncio.gather(*(read_stream(store, ev.party_stream(i)) for i in ids))
+    return dict(zip(ids, found, strict=True))
+
+
+def status_of(
+    events: Sequence[RecordedEvent],
+    linked: Mapping[str, Sequence[RecordedEvent]],
+    parties: Parties,
+    as_of: datetime,
+    known_at: datetime,
+) -> CommitmentStatus | None:
+    """The fold of loaded streams: the commitment's, its linked ones', its parties'."""
+    lookup = verdict_lookup(linked, as_of, known_at, parties)
+    return commitment_status(events, as_of, known_at, lookup, parties)
+
+
 async def load_status(
     store: EventStore, commitment_id: str, as_of: datetime, known_at: datetime
 ) -> CommitmentStatus | None:
-    """Rules 1-7 at (as_of, known_at); None when the commitment does not exist then."""
+    """The rules at (as_of, known_at); None when the commitment does not exist then."""
     events, linked = await load_commitment(store, commitment_id)
     if not events:
         return None
-    return commitment_status(events, as_of, known_at, verdict_lookup(linked, as_of, known_at))
+    parties = await load_parties(store, [events, *linked.values()])
+    return status_of(events, linked, parties, as_of, known_at)
 
 
 async def load_statuses(
@@ -83,7 +114,9 @@ async def load_timeline(
     events, linked = await load_commitment(store, commitment_id)
     if not events:
         raise EntityNotFound("commitment", commitment_id)
-    return timeline(events, as_of, known_at, verdict_lookup(linked, as_of, known_at))
+    parties = await load_parties(store, [events, *linked.values()])
+    lookup = verdict_lookup(linked, as_of, known_at, parties)
+    return timeline(events, as_of, known_at, lookup, parties)
 
 
 def history(events: Sequence[RecordedEvent], known_at: datetime) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ from service.domain.errors import (
     DuplicateEventId,
     StreamNotFound,
 )
-from service.domain.evidence import Evidence, RecordCorrection
+from service.domain.evidence import AgreeChange, Evidence, RecordCorrection
 from service.log.records import NewEvent, RecordedEvent, canonical_json
 from service.store.cached import first_events
 from service.store.errors import translate_db_errors
@@ -220,7 +220,8 @@ async def record_evidence(
     def decider(stream: list[RecordedEvent], envelope: dict[str, Any]) -> NewEvent:
         return decide.record_evidence(commitment_id, stream, body, now=_now(), **envelope)
 
-    if if_match is None and not isinstance(body, RecordCorrection):
+    # Corrections and agreements are checked against the whole stream, not its first event.
+    if if_match is None and not isinstance(body, RecordCorrection | AgreeChange):
         written = await _write_on_creation(store, stream_id, body, decider, ctx)
         if written is not None:
             return written

@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from service.domain.errors import ValidationFailed
-from service.domain.events import EVIDENCE_EVENTS, Comparator
+from service.domain.events import EVIDENCE_EVENTS, PARTY_DISSOLVED, Comparator
 from service.domain.timeparse import EndTime, StartTime
 from service.log.jcs import is_jcs_integer
 
@@ -160,6 +160,6 @@ def _field_of(problem: Any) -> str:
     if problem["type"] in ("union_tag_not_found", "union_tag_invalid"):
         return "type"
     loc = [str(part) for part in problem["loc"]]
-    if loc and loc[0] in EVIDENCE_EVENTS:  # a discriminated union puts the tag first
+    if loc and (loc[0] in EVIDENCE_EVENTS or loc[0] == PARTY_DISSOLVED):  # the union's tag
         loc = loc[1:]
     return ".".join(loc)

@@ -23,16 +23,25 @@ from typing import Any, Literal
 
 from service.domain import events as ev
 from service.domain.commands import MakeCommitment, RecordAgreement, RegisterParty
-from service.domain.errors import AlreadyExists, EntityNotFound, ValidationFailed
+from service.domain.errors import (
+    AlreadyAgreed,
+    AlreadyDissolved,
+    AlreadyExists,
+    EntityNotFound,
+    ValidationFailed,
+)
 from service.domain.evidence import (
+    AgreeChange,
     ChangeDeadline,
     Dated,
     Evidence,
+    PartyEvent,
     RecordAssessment,
     RecordCorrection,
     ResolveCondition,
     Supersede,
 )
+from service.domain.relief import writer
 from service.log.records import NewEvent, RecordedEvent, parse_time
 
 Kind = Literal["party", "agreement", "commitment"]
@@ -122,7 +131,9 @@ def record_evidence(
     EntityNotFound (404) without a commitment_made; ValidationFailed (422) naming the field for:
     occurred_at before made_at, effective_at after occurred_at, measure_value without a measure,
     an unknown condition, due_by before made_at, superseded by itself, a correction naming an
-    event not in this stream, a correction or an event already corrected. A correction occurs `now`.
+    event not in this stream, a correction or an event already corrected, an agreement to
+    anything but an uncorrected relief event by the promisor. A correction occurs `now`.
+    AlreadyAgreed (409) when the writer has agreed to that event before.
     """
     made = next((e for e in stream if e.type == ev.COMMITMENT_MADE), None)
     if made is None:
@@ -132,7 +143,58 @@ def record_evidence(
         _check_correction(stream, command)
         return NewEvent(command.type, data, now, **envelope)
     _check_dated(commitment_id, made.data, command)
+    if isinstance(command, AgreeChange):
+        _check_agreement(stream, made.data, command, envelope.get("metadata", {}))
     return NewEvent(command.type, data, command.occurred_at, **envelope)
+
+
+def record_party_event(
+    party_id: str,
+    stream: Sequence[RecordedEvent],
+    command: PartyEvent,
+    *,
+    now: datetime,
+    **envelope: Any,
+) -> NewEvent:
+    """A party_dissolved or a correction for this party's stream (its events in version order).
+
+    EntityNotFound (404) without a party_registered; AlreadyDissolved (409) when an uncorrected
+    dissolution is there; a correction is checked as on a commitment stream and occurs `now`.
+    """
+    if not any(e.type == ev.PARTY_REGISTERED for e in stream):
+        raise EntityNotFound("party", party_id)
+    data = {k: v for k, v in command.to_data().items() if k not in ("type", "occurred_at")}
+    if isinstance(command, RecordCorrection):
+        _check_correction(stream, command)
+        return NewEvent(command.type, data, now, **envelope)
+    if any(e.type == ev.PARTY_DISSOLVED for e in _uncorrected(stream)):
+        raise AlreadyDissolved(party_id)
+    return NewEvent(command.type, data, command.occurred_at, **envelope)
+
+
+def _uncorrected(stream: Sequence[RecordedEvent]) -> list[RecordedEvent]:
+    corrected = {e.data["corrects"] for e in stream if e.type == ev.CORRECTION_RECORDED}
+    return [e for e in stream if str(e.event_id) not in corrected]
+
+
+def _check_agreement(
+    stream: Sequence[RecordedEvent],
+    made: dict[str, Any],
+    command: AgreeChange,
+    metadata: dict[str, Any],
+) -> None:
+    """`agrees` names an uncorrected relief event of this commitment written by its promisor,
+    and the writer has not agreed to it already (rules v2, R2)."""
+    live = _uncorrected(stream)
+    target = next((e for e in live if str(e.event_id) == command.agrees), None)
+    if target is None or target.type not in ev.RELIEF_EVENTS:
+        raise ValidationFailed("agrees", "no uncorrected relief event with this event_id here")
+    if writer(target) != made["promisor"]:
+        raise ValidationFailed("agrees", "the event was not written by the promisor")
+    by = metadata.get("recorded_by")
+    for e in live:
+        if e.type == ev.CHANGE_AGREED and e.data["agrees"] == command.agrees and writer(e) == by:
+            raise AlreadyAgreed(str(by), command.agrees)
 
 
 def _check_dated(commitment_id: str, made: dict[str, Any], command: Dated) -> None:
@@ -157,7 +219,7 @@ def _check_dated(commitment_id: str, made: dict[str, Any], command: Dated) -> No
 def _check_correction(stream: Sequence[RecordedEvent], command: RecordCorrection) -> None:
     target = next((e for e in stream if str(e.event_id) == command.corrects), None)
     if target is None:
-        raise ValidationFailed("corrects", "no event with this event_id in this commitment")
+        raise ValidationFailed("corrects", "no event with this event_id in this stream")
     if target.type == ev.CORRECTION_RECORDED:
         raise ValidationFailed("corrects", "a correction cannot be corrected")
     corrections = (e for e in stream if e.type == ev.CORRECTION_RECORDED)

@@ -5,6 +5,8 @@ DomainError
 ├── ValidationFailed            422  a field that names the wrong thing or breaks a rule
 ├── InvalidParameter            400  a query parameter or body that cannot be parsed
 ├── AlreadyExists               409  an id that is taken
+│   ├── AlreadyAgreed           409  a promisee agrees twice to one relief event
+│   └── AlreadyDissolved        409  a party dissolved twice
 ├── ConcurrencyConflict         409  expected version did not match (412 with If-Match)
 ├── DuplicateEventId            409  an event id reused with different content
 └── Unavailable                 503  the database cannot be reached
@@ -66,6 +68,25 @@ class AlreadyExists(DomainError):
 
     def __init__(self, kind: str, entity_id: str) -> None:
         super().__init__(f"{kind} {entity_id!r} already exists", kind=kind, id=entity_id)
+
+
+class AlreadyAgreed(AlreadyExists):
+    title = "Already agreed"
+
+    def __init__(self, promisee: str, event_id: str) -> None:
+        DomainError.__init__(
+            self,
+            f"{promisee!r} has already agreed to event {event_id}",
+            promisee=promisee,
+            agrees=event_id,
+        )
+
+
+class AlreadyDissolved(AlreadyExists):
+    title = "Already dissolved"
+
+    def __init__(self, party_id: str) -> None:
+        DomainError.__init__(self, f"party {party_id!r} is already dissolved", id=party_id)
 
 
 class ConcurrencyConflict(DomainError):

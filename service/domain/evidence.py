@@ -68,6 +68,21 @@ class Withdraw(Body):
     note: Text | None = None
 
 
+class AgreeChange(Body):
+    """A promisee agrees to a relief event its promisor wrote (rules v2, R2)."""
+
+    type: Literal["change_agreed"]
+    agrees: str
+    occurred_at: StartTime
+    source: Source
+    note: Text | None = None
+
+    @field_validator("agrees")
+    @classmethod
+    def _uuid(cls, value: str) -> str:
+        return _event_id(value)
+
+
 class RecordCorrection(Body):
     type: Literal["correction_recorded"]
     corrects: str
@@ -76,20 +91,42 @@ class RecordCorrection(Body):
     @field_validator("corrects")
     @classmethod
     def _uuid(cls, value: str) -> str:
-        try:
-            return str(uuid.UUID(value))
-        except ValueError:
-            raise ValueError("must be an event_id (a UUID)") from None
+        return _event_id(value)
+
+
+def _event_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValueError("must be an event_id (a UUID)") from None
+
+
+class DissolveParty(Body):
+    """On a party stream: the party ceases to exist (rules v2, R5)."""
+
+    type: Literal["party_dissolved"]
+    occurred_at: StartTime
+    source: Source
+    note: Text | None = None
 
 
 Evidence = Annotated[
-    RecordAssessment | ResolveCondition | ChangeDeadline | Supersede | Withdraw | RecordCorrection,
+    RecordAssessment
+    | ResolveCondition
+    | ChangeDeadline
+    | Supersede
+    | Withdraw
+    | AgreeChange
+    | RecordCorrection,
     Field(discriminator="type"),
 ]
 # Evidence bodies with a valid-time `occurred_at` (all but corrections, which occur when recorded).
-Dated = RecordAssessment | ResolveCondition | ChangeDeadline | Supersede | Withdraw
+Dated = RecordAssessment | ResolveCondition | ChangeDeadline | Supersede | Withdraw | AgreeChange
+# Bodies of POST /v1/parties/{id}/events.
+PartyEvent = Annotated[DissolveParty | RecordCorrection, Field(discriminator="type")]
 
 EVIDENCE: TypeAdapter[Evidence] = TypeAdapter(Evidence)
+PARTY_EVENT: TypeAdapter[PartyEvent] = TypeAdapter(PartyEvent)
 PARTY: TypeAdapter[RegisterParty] = TypeAdapter(RegisterParty)
 AGREEMENT: TypeAdapter[RecordAgreement] = TypeAdapter(RecordAgreement)
 COMMITMENT: TypeAdapter[MakeCommitment] = TypeAdapter(MakeCommitment)

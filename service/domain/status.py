@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
-from service.domain.events import AssessedVerdict, ConditionState, Schedule, Strength, Verdict
+from service.domain.events import (
+    AssessedVerdict,
+    Basis,
+    ClosureType,
+    ConditionState,
+    Schedule,
+    Strength,
+    Verdict,
+)
 from service.log.records import format_time
 
 Time = Annotated[datetime, PlainSerializer(format_time, return_type=str, when_used="json")]
@@ -22,13 +30,17 @@ class View(BaseModel):
 
 
 class AssessmentView(View):
-    """An assessor's latest effective assessment."""
+    """An assessor's latest effective assessment. `strength` is the counted one (R1: the
+    promisor's own assessment counts as `claimed`); `stated_strength` is what it says."""
 
     event_id: str
     position: int
     assessor: str
+    recorded_by: str | None  # the writing party; None on a legacy event
     verdict: AssessedVerdict
     strength: Strength
+    stated_strength: Strength
+    self_assessment: bool  # its assessor is the commitment's promisor
     occurred_at: Time
     effective_at: Time
     recorded_at: Time
@@ -49,8 +61,27 @@ class ConditionView(View):
     commitment_verdict: Verdict | None = None
 
 
+class RequestView(View):
+    """A relief event by the promisor that does not bind (R2): shown, and changes nothing."""
+
+    event_id: str
+    type: str
+    recorded_by: str | None
+    due_by: Time | None = None  # deadline_changed
+    by: str | None = None  # superseded
+    condition: str | None = None  # condition_failed
+
+
+class ClosureView(View):
+    """What ended the promisor's duty (R4), shown even when an earlier fulfilment stands."""
+
+    type: ClosureType
+    event_id: str
+    at: Time
+
+
 class CommitmentStatus(View):
-    """The answer of rules 1-7 for one commitment at (as_of, known_at)."""
+    """The answer of the rules (v2) for one commitment at (as_of, known_at)."""
 
     commitment: str
     promisor: str
@@ -62,9 +93,14 @@ class CommitmentStatus(View):
     known_at: Time
     verdict: Verdict
     decided_by: str | None  # event_id of the assessment or closing event behind the verdict
+    basis: Basis  # R7: what the verdict (and a met schedule) rests on
     disputed: bool
     schedule: Schedule
     due_by: Time | None
+    requested_due_by: Time | None  # the latest deadline change the promisees have not agreed to
+    requests: list[RequestView]  # relief by the promisor alone, in point order
+    closure: ClosureView | None
+    measure_met: bool | None  # the giving assessment's measure_value against the measure
     assessments: list[AssessmentView]  # one per assessor, ordered by assessor id
     conditions: list[ConditionView]  # in the commitment's order
     event_count: int  # events known at known_at (recorded_at <= K), corrections included
@@ -77,7 +113,9 @@ class Tally(View):
     total: int
     verdicts: dict[str, int]  # every verdict, zeros included
     schedules: dict[str, int]  # every schedule value, zeros included
-    kept_ratio: float | None  # (fulfilled + 0.5 partially) / (fulfilled + partially + breached)
+    bases: dict[str, int]  # every basis, zeros included
+    kept_ratio: float | None  # R9: over the commitments whose basis is independent
+    unverified_outcomes: int  # fulfilled, partially_fulfilled or breached on a claim only
 
 
 class AgreementTally(View):

@@ -6,35 +6,58 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from service.domain import events as ev
-from service.domain.compliance import Linked, commitment_status, corrected_ids, latest_key
+from service.domain.compliance import (
+    Linked,
+    Parties,
+    commitment_status,
+    corrected_ids,
+    latest_key,
+)
+from service.domain.fold import NO_PARTIES
 from service.domain.status import AgreementTally, CommitmentStatus, Tally, TimelineEntry
 from service.log.records import RecordedEvent
 
+OUTCOMES = ("fulfilled", "partially_fulfilled", "breached")
+CLAIMS = ("claimed", "self_reported")
+
 
 def party_compliance(statuses: Iterable[CommitmentStatus | None]) -> Tally:
-    """Counts per verdict and per schedule, and kept_ratio; None entries (not existing) are skipped.
+    """Counts per verdict, schedule and basis, kept_ratio and unverified_outcomes; None entries
+    (not existing) are skipped.
 
-    kept_ratio = (fulfilled + 0.5 * partially_fulfilled) / (fulfilled + partially_fulfilled +
-    breached), None when that divisor is 0.
+    R9: kept_ratio = (f + 0.5 p) / (f + p + b) over the commitments whose basis is independent
+    (f fulfilled, p partially_fulfilled, b breached), None when that divisor is 0;
+    unverified_outcomes counts those outcomes resting on a claim only.
     """
-    return tally_counts((s.verdict, s.schedule, 1) for s in statuses if s is not None)
+    return tally_counts((s.verdict, s.schedule, s.basis, 1) for s in statuses if s is not None)
 
 
-def tally_counts(groups: Iterable[tuple[str, str, int]]) -> Tally:
-    """The tally of commitments given as (verdict, schedule, how many) groups; see
+def tally_counts(groups: Iterable[tuple[str, str, str, int]]) -> Tally:
+    """The tally of commitments given as (verdict, schedule, basis, how many) groups; see
     party_compliance. Read models that store counts call this, so the ratio is written once."""
     verdicts: dict[str, int] = dict.fromkeys(ev.VERDICTS, 0)
     schedules: dict[str, int] = dict.fromkeys(ev.SCHEDULES, 0)
-    for verdict, schedule, n in groups:
+    bases: dict[str, int] = dict.fromkeys(ev.BASES, 0)
+    independent: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+    unverified = 0
+    for verdict, schedule, basis, n in groups:
         verdicts[verdict] += n
         schedules[schedule] += n
-    kept, partly = verdicts["fulfilled"], verdicts["partially_fulfilled"]
-    divisor = kept + partly + verdicts["breached"]
+        bases[basis] += n
+        if verdict in OUTCOMES:
+            if basis == "independent":
+                independent[verdict] += n
+            elif basis in CLAIMS:
+                unverified += n
+    kept, partly = independent["fulfilled"], independent["partially_fulfilled"]
+    divisor = kept + partly + independent["breached"]
     return Tally(
         total=sum(verdicts.values()),
-        verdicts=dict(verdicts),
-        schedules=dict(schedules),
+        verdicts=verdicts,
+        schedules=schedules,
+        bases=bases,
         kept_ratio=None if divisor == 0 else (kept + 0.5 * partly) / divisor,
+        unverified_outcomes=unverified,
     )
 
 
@@ -53,6 +76,7 @@ def timeline(
     as_of: datetime,
     known_at: datetime,
     linked: Linked | None = None,
+    parties: Parties = NO_PARTIES,
 ) -> list[TimelineEntry]:
     """Events known at known_at that occurred by as_of, in valid-time order, each with the status
     right after it: the fold, as of the event's occurred_at, over the events up to and including
@@ -75,7 +99,7 @@ def timeline(
                 recorded_at=event.recorded_at,
                 corrected=str(event.event_id) in corrected,
                 data=event.data,
-                status=commitment_status(prefix, event.occurred_at, known_at, linked),
+                status=commitment_status(prefix, event.occurred_at, known_at, linked, parties),
             )
         )
     return entries

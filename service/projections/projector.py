@@ -1,7 +1,8 @@
 """The projector: folds the global log into one generation of the read tables, batch by batch.
 
 Each batch is read with `read_all` (gapless, so nothing is skipped or seen twice), every
-commitment it touches is folded again with the domain's `commitment_status`, and rows, tallies
+commitment it touches is folded again with the domain's fold (and every commitment of a party
+whose dissolution, or its correction, the batch holds), and rows, tallies
 and checkpoint are written in one transaction on the projector's own connection: the one that
 holds the leader lock (service/projections/leader.py), so a deposed leader cannot write.
 """
@@ -18,6 +19,7 @@ from typing import Any
 from service.domain.events import commitment_stream
 from service.log.records import RecordedEvent
 from service.projections import tables
+from service.projections.parties import PartyEvents, party_of
 from service.projections.rows import StatusRow, fold_row
 from service.projections.streams import (
     CACHE_BYTES,
@@ -68,6 +70,7 @@ class Projector:
         self.linger_seconds = linger_seconds
         self.clock = clock
         self.cache = StreamCache(store, max_bytes=cache_bytes)
+        self.parties = PartyEvents()
         self._prefetch: tuple[int, asyncio.Task[list[RecordedEvent]]] | None = None
         self._backlog = False  # the last batch read more than a page (see StreamCache.trim)
 
@@ -80,6 +83,7 @@ class Projector:
         position = await tables.checkpoint_of(self.conn, self.generation)
         if position is None:
             raise RuntimeError(f"generation {self.generation} has no checkpoint (retired?)")
+        await self.parties.load(self.store, position)
         self.position = position
         log.info("projector at generation %d, position %d", self.generation, position)
 
@@ -87,11 +91,16 @@ class Projector:
         """Fold the next batch of the log into the tables; the number of events read."""
         if self.position < 0:
             await self.sync()
-        events, count, last = await self._read_next()
+        events, party_events, count, last = await self._read_next()
         if count:
             self._backlog = count > self.batch_size
             touched = self.cache.add(events, backlog=self._backlog)
             del events  # the cache holds their bytes; the objects need not outlive the read
+            parties = self.parties.add(party_events)
+            if parties:
+                seen = set(touched)
+                ids = await tables.of_parties(self.conn, self.generation, parties)
+                touched += [s for s in map(commitment_stream, ids) if s not in seen]
             await self._commit(touched, last)
         return count
 
@@ -157,17 +166,19 @@ class Projector:
         for start in range(0, len(streams), FOLD_CHUNK):
             chunk = streams[start : start + FOLD_CHUNK]
             await self.cache.ensure(chunk)
-            rows.extend(fold_row(self.cache.upto(s, position), now) for s in chunk)
+            parties = self.parties.streams
+            rows.extend(fold_row(self.cache.upto(s, position), now, parties) for s in chunk)
             self.cache.trim(backlog=self._backlog)
         return rows
 
-    async def _read_next(self) -> tuple[list[Tagged], int, int]:
-        """The commitment events after our position with their stream ids, how many events
-        were read and the last one's position. One page when live; while catching up, more
-        pages (up to `catch_up_pages`, and half the cache's budget in bytes, so that cache and
-        batch together stay within 1.5 times it), since each transaction folds a touched
-        commitment once. Other events are dropped page by page."""
+    async def _read_next(self) -> tuple[list[Tagged], list[RecordedEvent], int, int]:
+        """The commitment events after our position with their stream ids, the party events the
+        fold reads, how many events were read and the last one's position. One page when live;
+        while catching up, more pages (up to `catch_up_pages`, and half the cache's budget in
+        bytes, so that cache and batch together stay within 1.5 times it), since each
+        transaction folds a touched commitment once. Other events are dropped page by page."""
         kept: list[Tagged] = []
+        party_events: list[RecordedEvent] = []
         after, count, size = self.position, 0, 0
         for _ in range(self.catch_up_pages):
             page = await self._read_page(after)
@@ -179,9 +190,11 @@ class Projector:
                 if stream_id is not None:
                     kept.append((stream_id, event))
                     size += len(event.canonical)
+                elif party_of(event) is not None:
+                    party_events.append(event)
             if len(page) < self.batch_size or size >= self.cache.max_bytes // 2:
                 break
-        return kept, count, after
+        return kept, party_events, count, after
 
     async def _read_page(self, after: int) -> list[RecordedEvent]:
         """A page of the log; when it is full, the next one is read while we work."""

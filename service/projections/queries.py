@@ -24,7 +24,8 @@ CHECKPOINT_SQL = (
 # $1 is always `now`; the filters add $2, $3, ... in the order they are given.
 LIST_SQL = f"""
 SELECT * FROM (
-    SELECT s.commitment_id, s.promisor, s.promisees, s.agreement, s.verdict, s.disputed,
+    SELECT s.commitment_id, s.promisor, s.promisees, s.agreement, s.verdict, s.basis,
+           s.disputed,
            CASE WHEN $1 <= s.switch_at THEN s.schedule_until ELSE s.schedule_after END
                AS schedule,
            s.due_by, s.last_position
@@ -34,7 +35,7 @@ SELECT * FROM (
 ORDER BY commitment_id LIMIT {{limit}}
 """
 ROW_SQL = f"""
-SELECT s.commitment_id, s.promisor, s.promisees, s.agreement, s.verdict, s.disputed,
+SELECT s.commitment_id, s.promisor, s.promisees, s.agreement, s.verdict, s.basis, s.disputed,
        CASE WHEN $2 <= s.switch_at THEN s.schedule_until ELSE s.schedule_after END AS schedule,
        s.due_by, s.last_position
 FROM commitment_status_current s
@@ -46,16 +47,16 @@ WHERE s.generation = {LIVE} {{filters}} ORDER BY s.commitment_id
 """
 PARTY_SQL = f"""
 SELECT t.verdict, CASE WHEN $2 <= t.switch_at THEN t.schedule_until ELSE t.schedule_after END,
-       sum(t.n)::int
+       t.basis, sum(t.n)::int
 FROM party_tallies t WHERE t.generation = {LIVE} AND t.party_id = $1 AND t.n > 0
-GROUP BY 1, 2
+GROUP BY 1, 2, 3
 """
 AGREEMENT_SQL = f"""
 SELECT t.promisor, t.verdict,
        CASE WHEN $2 <= t.switch_at THEN t.schedule_until ELSE t.schedule_after END,
-       sum(t.n)::int
+       t.basis, sum(t.n)::int
 FROM agreement_tallies t WHERE t.generation = {LIVE} AND t.agreement_id = $1 AND t.n > 0
-GROUP BY 1, 2, 3 ORDER BY 1
+GROUP BY 1, 2, 3, 4 ORDER BY 1
 """
 # Each static filter, as a SQL fragment over a parameter the caller supplies.
 FILTERS = {
@@ -63,6 +64,7 @@ FILTERS = {
     "promisee": "s.promisees @> ARRAY[${}::text]",
     "agreement": "s.agreement = ${}",
     "verdict": "s.verdict = ${}",
+    "basis": "s.basis = ${}",
     "after": "s.commitment_id > ${}",
 }
 
@@ -97,6 +99,7 @@ async def list_current(
     promisee: str | None = None,
     agreement: str | None = None,
     verdict: str | None = None,
+    basis: str | None = None,
     schedule: str | None = None,
     now: datetime,
     limit: int = 100,
@@ -104,12 +107,12 @@ async def list_current(
 ) -> list[dict[str, Any]]:
     """Commitments existing now, matching every filter given, ordered by id, after `after`.
 
-    Each row: {id, promisor, promisees, agreement, verdict, disputed, schedule, due_by,
-    last_position}; `schedule` is rule 7 at `now`, `due_by` a canonical time string or None.
+    Each row: {id, promisor, promisees, agreement, verdict, basis, disputed, schedule, due_by,
+    last_position}; `schedule` is R8 at `now`, `due_by` a canonical time string or None.
     Page with `after` = the last id of the previous page.
     """
     given = {"promisor": promisor, "promisee": promisee, "agreement": agreement,
-             "verdict": verdict, "after": after}  # fmt: skip
+             "verdict": verdict, "basis": basis, "after": after}  # fmt: skip
     filters, args = _filters(given, first=2)
     schedule_sql = ""
     if schedule is not None:
@@ -145,10 +148,11 @@ async def candidate_ids(
 
 
 async def party_tally(pool: Any, party_id: str, now: datetime) -> dict[str, Any]:
-    """The commitments `party_id` made that exist now: {total, verdicts, schedules,
-    kept_ratio}, the shape of `service.domain.tallies.party_compliance(...).to_json()`."""
+    """The commitments `party_id` made that exist now: {total, verdicts, schedules, bases,
+    kept_ratio, unverified_outcomes}, the shape of
+    `service.domain.tallies.party_compliance(...).to_json()`."""
     rows = await pool.fetch(PARTY_SQL, party_id, now)
-    return tally_counts((r[0], r[1], r[2]) for r in rows).to_json()
+    return tally_counts((r[0], r[1], r[2], r[3]) for r in rows).to_json()
 
 
 async def agreement_tally(pool: Any, agreement_id: str, now: datetime) -> dict[str, Any]:
@@ -157,9 +161,9 @@ async def agreement_tally(pool: Any, agreement_id: str, now: datetime) -> dict[s
     rows = await pool.fetch(AGREEMENT_SQL, agreement_id, now)
     promisors = sorted({r[0] for r in rows})
     return AgreementTally(
-        overall=tally_counts((r[1], r[2], r[3]) for r in rows),
+        overall=tally_counts((r[1], r[2], r[3], r[4]) for r in rows),
         promisors={
-            p: tally_counts((r[1], r[2], r[3]) for r in rows if r[0] == p) for p in promisors
+            p: tally_counts((r[1], r[2], r[3], r[4]) for r in rows if r[0] == p) for p in promisors
         },
     ).to_json()
 
@@ -182,6 +186,7 @@ def _row_json(r: Any) -> dict[str, Any]:
         "promisees": list(r["promisees"]),
         "agreement": r["agreement"],
         "verdict": r["verdict"],
+        "basis": r["basis"],
         "disputed": r["disputed"],
         "schedule": r["schedule"],
         "due_by": None if r["due_by"] is None else format_time(r["due_by"]),

@@ -12,11 +12,13 @@ from service.commitments.queries import (
     all_created,
     history,
     load_commitment,
+    load_parties,
     load_statuses,
     load_streams,
+    status_of,
 )
 from service.domain import events as ev
-from service.domain.compliance import commitment_status, verdict_lookup
+from service.domain.compliance import Parties, commitment_status
 from service.domain.errors import EntityNotFound
 from service.domain.status import CommitmentStatus
 from service.domain.tallies import party_compliance
@@ -68,10 +70,11 @@ async def commitment_view(
     made = next((e["data"] for e in entries if e["type"] == ev.COMMITMENT_MADE), None)
     if made is None:
         raise EntityNotFound("commitment", commitment_id)
-    status = commitment_status(events, as_of, known_at, verdict_lookup(linked, as_of, known_at))
+    parties = await load_parties(store, [events, *linked.values()])
+    status = status_of(events, linked, parties, as_of, known_at)
     dates = named_dates(entries)
     spread = spread_dates(dates)
-    bands = verdict_bands(events, linked, spread, known_at)
+    bands = verdict_bands(events, linked, parties, spread, known_at)
     return CommitmentView(status, made, entries, bands, dates, len(spread) < len(dates))
 
 
@@ -107,15 +110,14 @@ def spread_dates(dates: Sequence[datetime]) -> list[datetime]:
 def verdict_bands(
     events: Sequence[RecordedEvent],
     linked: dict[str, list[RecordedEvent]],
+    parties: Parties,
     dates: Sequence[datetime],
     known_at: datetime,
 ) -> list[Band]:
     """The verdict from each date to the next, as the ledger knew it at known_at."""
     points: list[tuple[datetime, str]] = []
     for moment in dates:
-        status = commitment_status(
-            events, moment, known_at, verdict_lookup(linked, moment, known_at)
-        )
+        status = status_of(events, linked, parties, moment, known_at)
         if status is not None and (not points or points[-1][1] != status.verdict):
             points.append((moment, status.verdict))
     ends: list[datetime | None] = [p[0] for p in points[1:]]
@@ -128,6 +130,7 @@ async def kept_over_time(
 ) -> list[tuple[datetime, float | None]]:
     """A party's kept_ratio at each date its commitments name (spread when there are many)."""
     streams = await load_streams(store, ids)
+    parties = await load_parties(store, streams.values())
     entries = [
         {"occurred_at": format_time(e.occurred_at), "data": e.data}
         for events in streams.values()
@@ -136,7 +139,10 @@ async def kept_over_time(
     ]
     points = []
     for moment in spread_dates(named_dates(entries)):
-        statuses = (commitment_status(events, moment, known_at) for events in streams.values())
+        statuses = (
+            commitment_status(events, moment, known_at, parties=parties)
+            for events in streams.values()
+        )
         points.append((moment, party_compliance(statuses).kept_ratio))
     return points
 

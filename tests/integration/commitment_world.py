@@ -115,6 +115,7 @@ def expected_row(status: CommitmentStatus) -> dict[str, Any]:
         "promisees": status.promisees,
         "agreement": status.agreement,
         "verdict": status.verdict,
+        "basis": status.basis,
         "disputed": status.disputed,
         "schedule": status.schedule,
         "due_by": None if status.due_by is None else format_time(status.due_by),

@@ -69,13 +69,16 @@ async def test_schedule_is_computed_for_the_readers_clock(db: Db) -> None:
         await projector.catch_up(c.events[-1].position)
     due_by = fold_now(c, datetime.now(UTC)).due_by  # type: ignore[union-attr]
     assert due_by is not None
-    before = await queries.list_current(db.pool, promisor=p, now=due_by)
-    after = await queries.list_current(db.pool, promisor=p, now=due_by + timedelta(microseconds=1))
+    # Rules v2, R8: overdue from the due instant itself (v1: from the instant after it).
+    tick = timedelta(microseconds=1)
+    before = await queries.list_current(db.pool, promisor=p, now=due_by - tick)
+    after = await queries.list_current(db.pool, promisor=p, now=due_by)
     assert [r["schedule"] for r in before + after] == ["not_due", "overdue"]
-    assert (await queries.party_tally(db.pool, p, due_by))["schedules"]["not_due"] == 1
-    overdue = await queries.party_tally(db.pool, p, due_by + timedelta(seconds=1))
+    assert (await queries.party_tally(db.pool, p, due_by - tick))["schedules"]["not_due"] == 1
+    overdue = await queries.party_tally(db.pool, p, due_by)
     assert overdue["schedules"]["overdue"] == 1 and overdue["schedules"]["not_due"] == 0
-    assert await queries.list_current(db.pool, promisor=p, schedule="overdue", now=due_by) == []
+    early = due_by - tick
+    assert await queries.list_current(db.pool, promisor=p, schedule="overdue", now=early) == []
 
 
 async def test_future_dated_events_are_folded_again_when_their_time_comes(db: Db) -> None:

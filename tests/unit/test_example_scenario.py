@@ -89,7 +89,7 @@ def parse_all(adapter: Any, bodies: list[dict[str, Any]]) -> list[Any]:
         ("2021-02-19", FAR, "in_progress", "not_due", False, "2021-05-01"),
         ("2021-05-02", "2021-04-14", "in_progress", "overdue", False, "2021-05-01"),
         ("2021-05-02", FAR, "in_progress", "not_due", True, "2021-09-11"),
-        ("2021-08-31", "2021-08-31", "in_progress", "not_due", True, "2021-08-31"),
+        ("2021-08-31", "2021-08-31", "in_progress", "overdue", True, "2021-08-31"),
         ("2021-09-01", "2021-08-31", "in_progress", "overdue", True, "2021-08-31"),
         ("2021-09-01", FAR, "fulfilled", "met_on_time", True, "2021-08-31"),
     ],

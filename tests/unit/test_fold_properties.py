@@ -25,7 +25,7 @@ days = st.integers(min_value=0, max_value=30)
 assessments = st.fixed_dictionaries(
     {
         "type": st.just("assessment_recorded"),
-        "assessor": st.sampled_from(["a", "b", "c"]),
+        "assessor": st.sampled_from(["a", "b", "c", "p"]),  # p: the promisor
         "verdict": st.sampled_from(["in_progress", "stalled", "fulfilled", "breached"]),
         "strength": st.sampled_from(list(STRENGTH)),
     }
@@ -64,7 +64,8 @@ def streams(draw: st.DrawFn) -> Ledger:
 
 
 def oracle(events: list[RecordedEvent], as_of: str, known_at: str) -> dict[str, Any] | None:
-    """Rules 1-7 written as a replay in 'latest' order, where the last writer wins."""
+    """Rules v2 over legacy events (no writers: every relief binds) written as a replay in
+    'latest' order, where the last writer wins; the promisor is "p"."""
     recorded = [e for e in events if e.recorded_at <= end(known_at)]
     corrected = {e.data["corrects"] for e in recorded if e.type == "correction_recorded"}
     effective = sorted(
@@ -72,46 +73,74 @@ def oracle(events: list[RecordedEvent], as_of: str, known_at: str) -> dict[str, 
         key=lambda e: (e.occurred_at, e.position),
     )
     made, deadline, closing = None, None, None
-    states: dict[str, str] = {}
+    setters: dict[str, RecordedEvent | None] = {}
     mine: dict[str, RecordedEvent] = {}
     for e in effective:
         if e.type == "commitment_made":
             made = e.data
-            states = {c["id"]: "pending" for c in made.get("conditions", [])}
+            setters = {c["id"]: None for c in made.get("conditions", [])}
         elif e.type == "deadline_changed":
             deadline = e.data["due_by"]
         elif e.type.startswith("condition_"):
-            states[e.data["condition"]] = e.type.removeprefix("condition_")
+            setters[e.data["condition"]] = e
         elif e.type == "assessment_recorded":
             mine[e.data["assessor"]] = e
         elif e.type in ("withdrawn", "superseded"):
-            closing = e.type
+            closing = e
     if made is None:
         return None
+    states = {
+        c: "pending" if s is None else s.type.removeprefix("condition_") for c, s in setters.items()
+    }
+    failures = [s for s in setters.values() if s is not None and s.type == "condition_failed"]
+    closure = closing or min(failures, key=lambda e: (e.occurred_at, e.position), default=None)
     due_text = deadline or made.get("due_by")
     due = None if due_text is None else parse_time(due_text)
-    top = max((STRENGTH[a.data["strength"]] for a in mine.values()), default=-1)
+
+    def counted(a: RecordedEvent) -> int:
+        return 0 if a.data["assessor"] == "p" else STRENGTH[a.data["strength"]]
+
+    top = max((counted(a) for a in mine.values()), default=-1)
     decider = None
     for e in effective:
-        if e in mine.values() and STRENGTH[e.data["strength"]] == top:
+        if e in mine.values() and counted(e) == top:
             decider = e
-    verdict = (
-        closing
-        or ("lapsed" if "failed" in states.values() else None)
-        or (decider.data["verdict"] if decider else None)
-        or ("pending_condition" if "pending" in states.values() else "not_assessed")
-    )
+    met_at = None if decider is None else parse_time(decider.data["effective_at"])
+    stands = decider is not None and decider.data["verdict"] == "fulfilled"
+    if closure is not None and not (
+        stands and met_at is not None and met_at <= closure.occurred_at
+    ):
+        verdict = closure.type if closure is closing else "lapsed"
+    elif decider is not None:
+        verdict = decider.data["verdict"]
+    else:
+        verdict = "pending_condition" if "pending" in states.values() else "not_assessed"
+    basis = "none"
+    if decider is not None and verdict == decider.data["verdict"]:
+        others = [a for a in mine.values() if counted(a) == 0 and a.data["assessor"] != "p"]
+        if top > 0:
+            basis = "independent"
+        elif any(a.data["verdict"] == verdict for a in others):
+            basis = "claimed"
+        else:
+            basis = "self_reported"
     if verdict in ("withdrawn", "superseded", "lapsed"):
         schedule = "closed"
     elif due is None:
         schedule = "no_deadline"
-    elif verdict == "fulfilled" and decider is not None:
-        met = parse_time(decider.data["effective_at"]) <= due
-        schedule = "met_on_time" if met else "met_late"
+    elif verdict == "fulfilled" and met_at is not None:
+        schedule = "met_on_time" if met_at <= due else "met_late"
     else:
-        schedule = "overdue" if end(as_of) > due else "not_due"
+        schedule = "overdue" if end(as_of) >= due else "not_due"
     disputed = len({a.data["verdict"] for a in mine.values()}) > 1
-    return {"verdict": verdict, "schedule": schedule, "due_by": due, "disputed": disputed, **states}
+    return {
+        "verdict": verdict,
+        "schedule": schedule,
+        "due_by": due,
+        "disputed": disputed,
+        "basis": basis,
+        **states,
+    }
 
 
 def observed(
@@ -121,7 +150,7 @@ def observed(
     if status is None:
         return None
     states = {c.id: c.state for c in status.conditions}
-    keys = ("verdict", "schedule", "due_by", "disputed")
+    keys = ("verdict", "schedule", "due_by", "disputed", "basis")
     return {key: getattr(status, key) for key in keys} | states
 
 

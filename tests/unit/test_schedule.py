@@ -74,10 +74,12 @@ def test_met_is_judged_against_a_changed_deadline() -> None:
     assert ledger.must().schedule == "met_on_time"
 
 
-def test_overdue_after_due_by_and_not_due_until_its_end() -> None:
+def test_overdue_from_the_due_instant() -> None:
+    """Rules v2, R8: V >= due_by (v1 had V > due_by), so the due day itself is overdue."""
     ledger = due()
     assert ledger.must(as_of="2021-02-01").schedule == "not_due"
-    assert ledger.must(as_of="2021-05-01").schedule == "not_due"  # V = the due day's last instant
+    assert ledger.must(as_of="2021-05-01T23:59:59.999998Z").schedule == "not_due"
+    assert ledger.must(as_of="2021-05-01").schedule == "overdue"  # V = the due day's last instant
     assert ledger.must(as_of="2021-05-02T00:00:00Z").schedule == "overdue"
 
 

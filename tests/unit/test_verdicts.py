@@ -41,12 +41,25 @@ def test_superseded_and_withdrawn_at_the_same_time_are_ordered_by_position() -> 
     assert (status.verdict, status.decided_by) == ("superseded", str(closing.event_id))
 
 
-def test_closing_beats_a_failed_condition_and_assessments() -> None:
+def test_closing_beats_a_failed_condition_and_unmet_assessments() -> None:
+    ledger = made(conditions=CONDITION)
+    ledger.condition("failed", "calm", "2021-01-01")
+    ledger.assess("a", "in_progress", "verified", "2021-01-02")
+    closing = ledger.post({"type": "withdrawn", "occurred_at": "2021-01-03"})
+    status = ledger.must()
+    assert (status.verdict, status.decided_by) == ("withdrawn", str(closing.event_id))
+    assert status.closure is not None and status.closure.type == "withdrawn"
+
+
+def test_a_fulfilment_effective_before_the_closing_stands() -> None:
+    """Rules v2, R4 (changed from v1, where the withdrawal won)."""
     ledger = made(conditions=CONDITION)
     ledger.condition("failed", "calm", "2021-01-01")
     ledger.assess("a", "fulfilled", "verified", "2021-01-02")
     ledger.post({"type": "withdrawn", "occurred_at": "2021-01-03"})
-    assert ledger.must().verdict == "withdrawn"
+    assert ledger.must().verdict == "fulfilled"
+    ledger.assess("a", "fulfilled", "verified", "2021-01-05", effective_at="2021-01-04")
+    assert ledger.must().verdict == "withdrawn"  # took effect after the withdrawal
 
 
 # 5(b) a failed condition -> lapsed
@@ -54,11 +67,25 @@ def test_closing_beats_a_failed_condition_and_assessments() -> None:
 
 def test_a_failed_condition_lapses_the_commitment_even_when_assessed() -> None:
     ledger = made(conditions=CONDITION)
-    ledger.assess("a", "fulfilled", "verified", "2021-01-01")
+    ledger.assess("a", "breached", "verified", "2021-01-01")
     failed = ledger.condition("failed", "calm", "2021-02-01")
     status = ledger.must()
     assert (status.verdict, status.decided_by) == ("lapsed", str(failed.event_id))
-    assert ledger.must(as_of="2021-01-31").verdict == "fulfilled"
+    assert ledger.must(as_of="2021-01-31").verdict == "breached"
+
+
+def test_a_fulfilment_before_a_condition_failed_stands() -> None:
+    """Rules v2, R4 (changed from v1, where the failure lapsed it)."""
+    ledger = made(conditions=CONDITION)
+    fulfilled = ledger.assess("a", "fulfilled", "verified", "2021-01-01")
+    failed = ledger.condition("failed", "calm", "2021-02-01")
+    status = ledger.must()
+    assert (status.verdict, status.decided_by) == ("fulfilled", str(fulfilled.event_id))
+    assert status.closure is not None
+    assert (status.closure.type, status.closure.event_id) == (
+        "condition_failed",
+        str(failed.event_id),
+    )
 
 
 def test_a_condition_that_failed_and_was_then_met_does_not_lapse() -> None:

@@ -8,11 +8,12 @@ from typing import Any
 
 from aiohttp import web
 
-from service.api.keys import POOL, SETTINGS, STORE
+from service.api.keys import EVENT_SOURCE, POOL, SETTINGS, STORE
 from service.api.problems import problem_middleware, request_log_middleware
 from service.api.routes import setup_routes
 from service.config import Settings
 from service.ledger.background import ledger_background
+from service.ledger.signing import event_source
 from service.projections.background import projector_background
 from service.relay.background import relay_background
 from service.store.bootstrap import open_store
@@ -39,6 +40,7 @@ def create_app(
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
+    app[EVENT_SOURCE] = event_source(settings)
     if store is None:
         app.cleanup_ctx.append(_postgres_store)
     else:

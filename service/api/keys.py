@@ -13,6 +13,8 @@ SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", EventStore)
 # The asyncpg pool when the store is PostgreSQL (readiness, read models); None for memory.
 POOL: web.AppKey[Any] = web.AppKey("pool")
+# The CloudEvents `source` of every event (service/log/cloudevents.py, docs/api.md).
+EVENT_SOURCE = web.AppKey("event_source", str)
 
 # Per-request storage.
 REQUEST_ID = web.RequestKey("request_id", str)

@@ -54,6 +54,8 @@ def _schemas(routes: Sequence[Route]) -> tuple[dict[Any, Any], dict[str, Any]]:
         for model in route.responses.values():
             if model is not None:
                 wanted.append((model, "serialization", TypeAdapter(model)))
+        for model in route.variants.values():
+            wanted.append((model, "serialization", TypeAdapter(model)))
         if route.body is not None:
             wanted.append((route.body_name, "validation", route.body))
     unique = list({(key, mode): (key, mode, a) for key, mode, a in wanted}.values())
@@ -118,6 +120,10 @@ def _operation(route: Route, settings: Settings, schemas: dict[Any, Any]) -> dic
         else:
             schema = schemas[(model, "serialization")]
             answer["content"] = {"application/json": {"schema": schema}}
+        if status == route.success:
+            for variant_media, variant in route.variants.items():
+                schema = schemas[(variant, "serialization")]
+                answer["content"][variant_media] = {"schema": schema}
         responses[str(status)] = answer
     problem = {"schema": schemas[(Problem, "serialization")]}
     for status in route.error_statuses():

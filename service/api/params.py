@@ -53,6 +53,11 @@ class EventsParams(Page):
 class LiveParams(Params):
     after: Position = Field(0, description="start after this position (Last-Event-ID wins)")
     type: list[str] | None = Field(None, description="event types, repeated or comma-separated")
+    format: Literal["json", "cloudevents"] = Field(
+        "json",
+        description="cloudevents: each data: is a structured CloudEvent (as is Accept:"
+        " application/cloudevents+json), for clients such as EventSource that set no headers",
+    )
 
 
 class StreamParams(Page):

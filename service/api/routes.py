@@ -20,6 +20,7 @@ from service.api.rendering import json_response
 from service.api.table import Route
 from service.domain.evidence import AGREEMENT, COMMITMENT, EVIDENCE, PARTY
 from service.domain.status import CommitmentStatus
+from service.log import cloudevents
 
 CREATED = ("Location", "ETag", "Idempotent-Replayed")
 KEY = ("Idempotency-Key",)
@@ -42,7 +43,8 @@ ROUTES: list[Route] = [
           errors=(404, 503), params=p.StreamParams, headers=("ETag", "Link")),
     Route("GET", "/v1/events", streams.get_events, "listEvents", "log",
           "Read the global log in position order", {200: s.EventsPage}, errors=(503,),
-          params=p.EventsParams, headers=("Link",)),
+          params=p.EventsParams, headers=("Link",),
+          variants={cloudevents.BATCH_TYPE: s.CloudEventBatch}),
     Route("GET", "/v1/events/live", sse.live_events, "streamEvents", "log",
           "Server-Sent Events from a position; resumes with Last-Event-ID", {200: None},
           params=p.LiveParams, request_headers=("Last-Event-ID",), media="text/event-stream"),

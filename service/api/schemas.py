@@ -3,9 +3,9 @@ document describes the same models, so what is sent and what is documented canno
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from service.domain.commands import MakeCommitment, RecordAgreement, RegisterParty
 from service.domain.status import AgreementTally, CommitmentStatus, Tally
@@ -66,6 +66,25 @@ class StreamPage(Answer):
 class EventsPage(Answer):
     events: list[Event]
     next: int = Field(description="the cursor for the following page (?after=)")
+
+
+class CloudEvent(Answer):
+    """One event as a structured CloudEvent 1.0 (docs/api.md, "CloudEvents")."""
+
+    specversion: Literal["1.0"]
+    id: str = Field(json_schema_extra={"format": "uuid"}, description="the event id")
+    source: str = Field(description="the ledger's origin")
+    type: str = Field(pattern=r"^org\.pledger\.", description="org.pledger.<event type>")
+    subject: str = Field(description="the stream id")
+    time: str = Field(json_schema_extra={"format": "date-time"}, description="occurred_at")
+    datacontenttype: Literal["application/json"]
+    position: str = Field(pattern="^[1-9][0-9]*$", description="the global position (digits)")
+    recordedat: str = Field(json_schema_extra={"format": "date-time"}, description="recorded_at")
+    data: dict[str, Any] = Field(description="the event's canonical document")
+
+
+class CloudEventBatch(RootModel[list[CloudEvent]]):
+    """A page of the log as application/cloudevents-batch+json, in position order."""
 
 
 class Checkpoint(Answer):

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
-from service.api.keys import SETTINGS, STORE
+from service.api.keys import EVENT_SOURCE, SETTINGS, STORE
 from service.api.params import MAX_POSITION, LiveParams
-from service.api.rendering import dumps
+from service.api.rendering import accepts, dumps
 from service.api.table import params
 from service.domain.errors import InvalidParameter
+from service.log import cloudevents
 from service.log.records import RecordedEvent
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,9 @@ async def live_events(request: web.Request) -> web.StreamResponse:
     query = params(request, LiveParams)
     after = _resume_position(request, query.after)
     types = query.type or None
+    frame = _frame
+    if query.format == "cloudevents" or accepts(request, cloudevents.STRUCTURED_TYPE):
+        frame = functools.partial(_cloudevent_frame, request.app[EVENT_SOURCE])
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
@@ -60,7 +66,7 @@ async def live_events(request: web.Request) -> web.StreamResponse:
     live.tasks.add(task)
     try:
         if not live.closing.is_set():  # a stream opened during shutdown ends at once
-            await _stream(request, response, after, types)
+            await _stream(request, response, after, types, frame)
     except ConnectionResetError:
         pass  # the client went away; nothing to answer
     except Exception:
@@ -82,7 +88,11 @@ async def live_events(request: web.Request) -> web.StreamResponse:
 
 
 async def _stream(
-    request: web.Request, response: web.StreamResponse, after: int, types: list[str] | None
+    request: web.Request,
+    response: web.StreamResponse,
+    after: int,
+    types: list[str] | None,
+    frame: Callable[[RecordedEvent], str],
 ) -> None:
     heartbeat = request.app[SETTINGS].sse_heartbeat_seconds
     await response.write(b"retry: 1000\n\n")
@@ -99,7 +109,7 @@ async def _stream(
                 continue
             # Send what has queued up in one write: far fewer writes while catching up.
             events = [first] + [queue.get_nowait() for _ in range(min(queue.qsize(), 99))]
-            await response.write("".join(map(_frame, events)).encode("utf-8"))
+            await response.write("".join(map(frame, events)).encode("utf-8"))
     finally:
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -108,6 +118,12 @@ async def _stream(
 
 def _frame(event: RecordedEvent) -> str:
     return f"id: {event.position}\nevent: {event.type}\ndata: {dumps(event.to_json())}\n\n"
+
+
+def _cloudevent_frame(source: str, event: RecordedEvent) -> str:
+    """`data:` is one structured-mode CloudEvent (application/cloudevents+json)."""
+    data = dumps(cloudevents.structured(event, source))
+    return f"id: {event.position}\nevent: {event.type}\ndata: {data}\n\n"
 
 
 async def _fill(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.api.keys import STORE
+from service.api.keys import EVENT_SOURCE, STORE
 from service.api.params import MAX_VERSION, EventsParams, StreamParams
+from service.api.rendering import accepts
+from service.api.schemas import CloudEventBatch
 from service.api.table import Reply, page_size, params
+from service.log import cloudevents
 
 
 async def get_stream(request: web.Request) -> Reply:
@@ -42,9 +45,12 @@ async def get_events(request: web.Request) -> Reply:
     after, limit = query.after, page_size(request, query.limit)
     events = await request.app[STORE].read_all(after, limit, query.type or None)
     next_after = events[-1].position if events else after
-    body = {"events": [e.to_json() for e in events], "next": next_after}
     headers = {}
     if len(events) == limit:
         url = request.rel_url.update_query(after=next_after, limit=limit)
         headers["Link"] = f'<{url}>; rel="next"'
+    if accepts(request, cloudevents.BATCH_TYPE):  # the cursor is the last event's position
+        page = CloudEventBatch(cloudevents.batch(events, request.app[EVENT_SOURCE]))
+        return Reply(page, headers=headers, media=cloudevents.BATCH_TYPE)
+    body = {"events": [e.to_json() for e in events], "next": next_after}
     return Reply(body, headers=headers)

@@ -27,6 +27,7 @@ class Reply:
     body: BaseModel | Mapping[str, Any]
     status: int | None = None  # None: the route's success status
     headers: Mapping[str, str] = field(default_factory=dict)
+    media: str | None = None  # one of the route's `variants`, chosen by the view from Accept
 
 
 View = Callable[[web.Request], Awaitable[Reply | web.StreamResponse]]
@@ -55,6 +56,8 @@ class Route:
     headers: tuple[str, ...] = ()
     media: str = "application/json"
     example: Mapping[str, Any] | None = None  # a request body example
+    # Other media types of the success answer (content negotiation), each with its body model.
+    variants: Mapping[str, type[BaseModel]] = field(default_factory=dict)
 
     @property
     def success(self) -> int:
@@ -78,7 +81,8 @@ class Route:
 
     def render(self, reply: Reply) -> web.Response:
         status = reply.status or self.success
-        model = self.responses.get(status)
+        media = reply.media or "application/json"
+        model = self.variants[media] if reply.media else self.responses.get(status)
         if model is None:
             raise LookupError(f"{self.operation_id} declares no JSON body for {status}")
         body = reply.body if isinstance(reply.body, model) else model.model_validate(reply.body)
@@ -88,7 +92,7 @@ class Route:
         return web.Response(
             status=status,
             body=body.model_dump_json().encode("utf-8"),
-            content_type="application/json",
+            content_type=media,
             headers=dict(reply.headers),
         )
 

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from service.api.keys import EVENT_SOURCE, POOL, SETTINGS, STORE
+from service.api.metrics import metrics_middleware, setup_metrics
 from service.api.problems import problem_middleware, request_log_middleware
 from service.api.routes import setup_routes
 from service.config import Settings
@@ -36,7 +37,7 @@ def create_app(
 ) -> web.Application:
     """Build the app. With no store, it opens a pool on settings.database_url at start-up."""
     app = web.Application(
-        middlewares=[request_log_middleware, problem_middleware],
+        middlewares=[metrics_middleware, request_log_middleware, problem_middleware],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
@@ -49,6 +50,7 @@ def create_app(
     for part in background:
         app.cleanup_ctx.append(part)
     setup_routes(app)
+    setup_metrics(app)
     setup_pages(app)
     return app
 

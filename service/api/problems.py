@@ -15,6 +15,7 @@ from aiohttp import web
 from service.api.keys import IF_MATCH, REQUEST_ID, SETTINGS
 from service.api.schemas import Problem
 from service.domain import errors
+from service.observability.logs import REQUEST_ID as REQUEST_ID_VAR
 from service.store.errors import CONNECTION_ERRORS
 
 log = logging.getLogger("pledger.api")
@@ -108,6 +109,7 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
 async def request_log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
     request[REQUEST_ID] = request_id
+    REQUEST_ID_VAR.set(request_id)  # every log line of this request carries it
     started = time.perf_counter()
     status = 500
     try:
@@ -122,14 +124,16 @@ async def request_log_middleware(request: web.Request, handler: Handler) -> web.
         return response
     finally:
         if request.app[SETTINGS].access_log:
+            duration_ms = round((time.perf_counter() - started) * 1000, 2)
             access_log.info(
-                json.dumps(
-                    {
-                        "method": request.method,
-                        "path": request.path,
-                        "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                        "request_id": request_id,
-                    }
-                )
+                "%s %s %s",
+                request.method,
+                request.path,
+                status,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": status,
+                    "duration_ms": duration_ms,
+                },
             )

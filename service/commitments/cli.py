@@ -67,7 +67,9 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _import(settings: Settings, items: list[Item], quiet: bool) -> ImportReport:
-    with tqdm(total=len(items), unit=" items", file=sys.stderr, disable=quiet) as bar:
+    # disable=None: a bar only on a terminal, never as control characters in a log file.
+    off = True if quiet else None
+    with tqdm(total=len(items), unit=" items", file=sys.stderr, disable=off) as bar:
         async with open_store(settings, max_size=4) as store:
             return await import_items(store, items, lambda: bar.update(1))
 

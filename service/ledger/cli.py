@@ -83,7 +83,8 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _verify(dsn: str, key: VerifierKey | None, *, quiet: bool) -> Report:
     def progress(what: str, total: int) -> Any:
-        return tqdm(total=total, desc=what, unit=" rows", file=sys.stderr, disable=quiet)
+        off = True if quiet else None  # None: a bar only on a terminal
+        return tqdm(total=total, desc=what, unit=" rows", file=sys.stderr, disable=off)
 
     conn = await asyncpg.connect(dsn)
     try:

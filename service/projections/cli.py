@@ -50,7 +50,8 @@ def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     dsn = migrated_database(settings)
 
     async def main() -> RebuildReport:
-        bar = tqdm(desc="rebuild", unit=" events", file=sys.stderr, disable=args.quiet)
+        off = True if args.quiet else None  # None: a bar only on a terminal
+        bar = tqdm(desc="rebuild", unit=" events", file=sys.stderr, disable=off)
 
         def progress(position: int, head: int) -> None:
             bar.total = head

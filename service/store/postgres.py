@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ from service.log.records import (
     assemble_canonical,
     canonical_parts,
 )
+from service.observability.metrics import record_append_batch
 from service.store.batching import PendingAppend, replay_of, result_of
 from service.store.errors import CONNECTION_ERRORS, translate_db_errors
 from service.store.notifier import Notifier, follow
@@ -107,8 +109,11 @@ class PostgresStore:
             batch, self._queue = self._queue[: self._batch_max], self._queue[self._batch_max :]
             if not batch:
                 continue  # another writer took everything while we yielded
+            started = time.perf_counter()
             try:
                 await self._write_batch(held, batch)
+                events = sum(len(p.events) for p in batch)
+                record_append_batch(events, time.perf_counter() - started)
             except DomainError as e:
                 _fail(batch, e)
             except asyncpg.DataError:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import json
 import os
+import pty
+import struct
 import sys
+import termios
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -50,11 +55,39 @@ async def test_importing_the_same_file_twice_adds_nothing(dsn: str) -> None:
     code, out, err = await pledger(dsn, "import", str(SCENARIO))
     assert code == 0, err
     assert "27 item(s), 27 written, 0 already present" in out
-    assert "27/27" in err  # the progress bar, on stderr
+    assert err == ""  # stderr is no terminal here: no progress bar in a log file
     assert await event_count(dsn) == 27
     code, out, _ = await pledger(dsn, "import", "--quiet", str(SCENARIO))
     assert code == 0 and "0 written, 27 already present" in out
     assert await event_count(dsn) == 27
+
+
+async def test_the_progress_bar_is_drawn_on_a_terminal(dsn: str) -> None:
+    controller, terminal = pty.openpty()
+    # 80 columns: a new pty has 0, and tqdm fits its bar into that.
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    environment = {**os.environ, "DATABASE_URL": dsn, "PLEDGER_LOG_LEVEL": "WARNING"}
+    reader = asyncio.create_task(asyncio.to_thread(_read_all, controller))
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "service", "import", str(SCENARIO),
+            cwd=ROOT, env=environment, stdout=asyncio.subprocess.PIPE, stderr=terminal,
+        )  # fmt: skip
+        os.close(terminal)  # the child holds the terminal now; its exit ends the reader
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+        drawn = await asyncio.wait_for(reader, timeout=10)
+    finally:
+        os.close(controller)
+    assert proc.returncode == 0 and b"27 item(s)" in out
+    assert b"27/27" in drawn
+
+
+def _read_all(fd: int) -> bytes:
+    drawn = b""
+    with contextlib.suppress(OSError):  # EIO once no process holds the terminal
+        while chunk := os.read(fd, 65536):
+            drawn += chunk
+    return drawn
 
 
 def _write(tmp_path: Path, scenario: dict[str, Any]) -> str:

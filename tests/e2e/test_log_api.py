@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 
 import pytest
 
 from service.app import create_app
+from service.observability.logs import json_handler
 from tests.support import new_event, unique
 
 
@@ -180,14 +183,23 @@ async def test_shutdown_closes_idle_live_streams(aiohttp_client, settings, pg_st
     assert b"data:" not in rest
 
 
-async def test_each_request_logs_one_json_line(aiohttp_client, settings, pg_store, caplog) -> None:
+async def test_each_request_logs_one_json_line(aiohttp_client, settings, pg_store) -> None:
     logged = settings.model_copy(update={"access_log": True})
     client = await aiohttp_client(create_app(logged, store=pg_store))
-    with caplog.at_level("INFO", logger="pledger.access"):
+    stream = io.StringIO()
+    handler = json_handler(stream)
+    access = logging.getLogger("pledger.access")
+    level = access.level
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    try:
         resp = await client.get("/v1/events?limit=1", headers={"X-Request-Id": "req-42"})
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(level)
     assert resp.headers["X-Request-Id"] == "req-42"
-    [record] = [r for r in caplog.records if r.name == "pledger.access"]
-    line = json.loads(record.getMessage())
+    [line] = [json.loads(text) for text in stream.getvalue().splitlines()]
+    assert line["logger"] == "pledger.access" and line["message"] == "GET /v1/events 200"
     assert line["method"] == "GET"
     assert line["path"] == "/v1/events"
     assert line["status"] == 200

@@ -43,5 +43,8 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/store_bench.py
 
+bench-pages: $(STAMP)
+	$(PY) bench/pages_bench.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -6,6 +6,7 @@ any view can be shared as a link and rendered without JavaScript.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,9 +22,10 @@ from service.domain.timeparse import parse_query_time
 from service.ledger.signing import origin, read_key
 from service.ledger.tree_store import TreeStore
 from service.web import reads
-from service.web.render import page, render
+from service.web.memo import MEMO
+from service.web.render import fragment, page, render
 from service.web.svg import Axis, scorecard, step_path
-from service.web.timeline import layout
+from service.web.timeline import Layout, drawing, rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,21 +110,29 @@ async def commitment(request: web.Request) -> web.Response:
     t = times(request)
     commitment_id = request.match_info["id"]
     store = request.app[STORE]
-    view = await reads.commitment_view(store, commitment_id, t.as_of, t.known_at)
+    memo = request.app[MEMO]
+    view = await reads.commitment_view(store, memo, commitment_id, t.as_of, t.known_at)
     parties = await reads.registered(store, ev.PARTY_REGISTERED)
-    slider = [f"{d:%Y-%m-%d}" for d in view.dates]
-    current = f"{t.as_of:%Y-%m-%d}"
-    position = sum(1 for d in slider if d <= current) - 1
+    drawn: Layout = memo.get(("drawing", *view.key), lambda: drawing(view.known))
+    known_at = t.query.get("known_at")
+    marks = memo.get(
+        ("marks", known_at, *view.key),
+        lambda: fragment(request, "marks.html", layout=drawn, known_at=known_at),
+    )
+    slider = view.known.days
+    position = bisect.bisect_right(slider, f"{t.as_of:%Y-%m-%d}") - 1
     context = {
         "times": t,
         "id": commitment_id,
         "view": view,
         "status": None if view.status is None else view.status.to_json(),
-        "layout": layout(view, t.as_of, {p: str(d.get("name", p)) for p, d in parties.items()}),
+        "layout": drawn,
+        "marks": marks,
+        "rules": rules(view, drawn.axis, t.as_of),
         "parties": parties,
         "slider": slider,
         "slider_at": max(position, 0),
-        "by_id": {e["event_id"]: e for e in view.history},
+        "window": reads.window(view.known.ordered, t.as_of),
     }
     return render(request, "commitment.html", context)
 
@@ -137,7 +147,8 @@ async def party(request: web.Request) -> web.Response:
         raise EntityNotFound("party", party_id)
     statuses = await reads.all_statuses(store, t.as_of, t.known_at)
     made = reads.party_statuses(statuses, party_id)
-    points = await reads.kept_over_time(store, [s.commitment for s in made], t.known_at)
+    ids = [s.commitment for s in made]
+    points = await reads.kept_over_time(store, request.app[MEMO], ids, t.known_at)
     context = {
         "times": t,
         "card": party_card(party_id, parties[party_id], statuses),

@@ -3,7 +3,8 @@ gathered per page. Every answer is at one (as_of, known_at), so a page is one co
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,7 +25,11 @@ from service.domain.status import CommitmentStatus
 from service.domain.tallies import party_compliance
 from service.log.records import RecordedEvent, format_time, parse_time
 from service.store.ports import EventStore
+from service.web.memo import Memo
 
+# The event list shows this many events, those up to as_of first: a commitment with thousands of
+# events stays a page a person can read (and the server can draw in bounded time).
+WINDOW = 60
 # Past this many dates, the verdict bands are folded at evenly spread dates rather than at every
 # date an event or deadline names: a page stays bounded for a commitment with thousands of events.
 MAX_BAND_DATES = 120
@@ -38,13 +43,25 @@ class Band:
 
 
 @dataclass(frozen=True, slots=True)
-class CommitmentView:
-    status: CommitmentStatus | None  # None: not made yet at as_of (or not known at known_at)
-    made: dict[str, Any]  # the first commitment_made known at known_at, as recorded
-    history: list[dict[str, Any]]  # every event known at known_at, corrected ones marked
+class Known:
+    """What the ledger knew of a commitment at known_at, as the pages draw it. It does not depend
+    on as_of, so it is memoised by the known events' positions (service/web/memo.py)."""
+
+    made: dict[str, Any]  # the first commitment_made known, as recorded
+    history: list[dict[str, Any]]  # every known event, corrected ones marked, in log order
+    ordered: list[dict[str, Any]]  # the same in the order they occurred
+    reasons: dict[str, str]  # correction event id -> its reason
     bands: list[Band]
-    dates: list[datetime]  # the dates the commitment names, for the slider
+    dates: list[datetime]  # the dates the commitment names, for the slider and the axis
+    days: list[str]  # the same as YYYY-MM-DD, distinct
     sampled: bool  # bands folded at spread dates, not every date
+
+
+@dataclass(frozen=True, slots=True)
+class CommitmentView:
+    status: CommitmentStatus | None  # None: not made yet at as_of
+    known: Known
+    key: tuple[Any, ...]  # names what the ledger knew; the memo key of anything drawn from it
 
 
 async def registered(store: EventStore, event_type: str) -> dict[str, dict[str, Any]]:
@@ -62,20 +79,75 @@ async def all_statuses(
 
 
 async def commitment_view(
-    store: EventStore, commitment_id: str, as_of: datetime, known_at: datetime
+    store: EventStore, memo: Memo, commitment_id: str, as_of: datetime, known_at: datetime
 ) -> CommitmentView:
     """404 when the ledger knew nothing of the commitment at known_at."""
     events, linked = await load_commitment(store, commitment_id)
+    parties = await load_parties(store, [events, *linked.values()])
+    key = (
+        commitment_id,
+        known_positions([events], known_at),
+        known_positions(linked.values(), known_at),
+        known_positions(parties.values(), known_at),
+    )
+    known: Known | None = memo.get(
+        ("known", *key), lambda: _known(events, linked, parties, known_at)
+    )
+    if known is None:
+        raise EntityNotFound("commitment", commitment_id)
+    status = status_of(events, linked, parties, as_of, known_at)
+    return CommitmentView(status, known, key)
+
+
+def known_positions(
+    streams: Iterable[Sequence[RecordedEvent]], known_at: datetime
+) -> tuple[int, ...]:
+    """Names what the ledger knew of these streams at known_at: a memo key (positions are
+    unique and never reused, and a stream only grows)."""
+    return tuple(e.position for events in streams for e in events if e.recorded_at <= known_at)
+
+
+def _known(
+    events: Sequence[RecordedEvent],
+    linked: Mapping[str, Sequence[RecordedEvent]],
+    parties: Parties,
+    known_at: datetime,
+) -> Known | None:
     entries = history(events, known_at)
     made = next((e["data"] for e in entries if e["type"] == ev.COMMITMENT_MADE), None)
     if made is None:
-        raise EntityNotFound("commitment", commitment_id)
-    parties = await load_parties(store, [events, *linked.values()])
-    status = status_of(events, linked, parties, as_of, known_at)
+        return None
+    ordered = sorted(entries, key=lambda e: (e["occurred_at"], e["position"]))
+    reasons = {
+        e["event_id"]: str(e["data"].get("reason", ""))
+        for e in entries
+        if e["type"] == ev.CORRECTION_RECORDED
+    }
     dates = named_dates(entries)
     spread = spread_dates(dates)
     bands = verdict_bands(events, linked, parties, spread, known_at)
-    return CommitmentView(status, made, entries, bands, dates, len(spread) < len(dates))
+    days = sorted({f"{d:%Y-%m-%d}" for d in dates})
+    sampled = len(spread) < len(dates)
+    return Known(made, entries, ordered, reasons, bands, dates, days, sampled)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    entries: list[dict[str, Any]]  # in the order they occurred
+    start: int  # index of the first shown among all known events, in that order
+    total: int
+    before: str | None  # the day of the last event before the window, to move as_of to
+    after: str | None  # the day of the first event after it
+
+
+def window(ordered: Sequence[dict[str, Any]], as_of: datetime) -> Window:
+    """Up to WINDOW events in the order they occurred, ending with the last one by as_of."""
+    upto = bisect.bisect_right([e["occurred_at"] for e in ordered], format_time(as_of))
+    start = max(0, upto - WINDOW)
+    end = min(len(ordered), start + WINDOW)
+    before = ordered[start - 1]["occurred_at"][:10] if start > 0 else None
+    after = ordered[end]["occurred_at"][:10] if end < len(ordered) else None
+    return Window(list(ordered[start:end]), start, len(ordered), before, after)
 
 
 def named_dates(entries: Sequence[dict[str, Any]]) -> list[datetime]:
@@ -109,7 +181,7 @@ def spread_dates(dates: Sequence[datetime]) -> list[datetime]:
 
 def verdict_bands(
     events: Sequence[RecordedEvent],
-    linked: dict[str, list[RecordedEvent]],
+    linked: Mapping[str, Sequence[RecordedEvent]],
     parties: Parties,
     dates: Sequence[datetime],
     known_at: datetime,
@@ -126,11 +198,26 @@ def verdict_bands(
 
 
 async def kept_over_time(
-    store: EventStore, ids: Sequence[str], known_at: datetime
+    store: EventStore, memo: Memo, ids: Sequence[str], known_at: datetime
 ) -> list[tuple[datetime, float | None]]:
     """A party's kept_ratio at each date its commitments name (spread when there are many)."""
     streams = await load_streams(store, ids)
     parties = await load_parties(store, streams.values())
+    key = (
+        "kept",
+        tuple(streams),
+        known_positions(streams.values(), known_at),
+        known_positions(parties.values(), known_at),
+    )
+    points: list[tuple[datetime, float | None]] = memo.get(
+        key, lambda: _kept_points(streams, parties, known_at)
+    )
+    return points
+
+
+def _kept_points(
+    streams: dict[str, list[RecordedEvent]], parties: Parties, known_at: datetime
+) -> list[tuple[datetime, float | None]]:
     entries = [
         {"occurred_at": format_time(e.occurred_at), "data": e.data}
         for events in streams.values()

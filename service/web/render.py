@@ -9,6 +9,7 @@ from typing import Any
 
 import jinja2
 from aiohttp import web
+from markupsafe import Markup
 
 from service.domain.errors import DomainError, InvalidParameter, NotFound, Unavailable
 from service.web import format as fmt
@@ -51,6 +52,11 @@ def render(
     response = web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
     response.headers.update(HEADERS)
     return response
+
+
+def fragment(request: web.Request, template: str, **context: Any) -> Markup:
+    """A part of a page rendered on its own, to be memoised and placed into pages as it is."""
+    return Markup(request.app[ENV].get_template(template).render(**context))
 
 
 # Which errors a page shows as which status; the API's problem table does the same for JSON.

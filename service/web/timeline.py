@@ -3,14 +3,14 @@ assessor, the verdict), each known event as a mark, corrected ones struck throug
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from service.domain import events as ev
 from service.log.records import parse_time
 from service.web.format import LIGHT, day, verdict_colour, verdict_word, words
-from service.web.reads import Band, CommitmentView, parse_day
+from service.web.reads import Band, CommitmentView, Known, parse_day
 from service.web.svg import WIDTH, Axis, mark_path
 
 LANE = 34.0
@@ -31,6 +31,7 @@ class Mark:
     title: str
     corrected: bool
     hollow: bool = False
+    day: str = ""  # YYYY-MM-DD it occurred: a mark links to the page as of that day
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +64,8 @@ class BandBox:
 @dataclass
 class Layout:
     axis: Axis
-    lanes: list[tuple[str, float]] = field(default_factory=list)  # (label, centre y)
+    lanes: list[tuple[str, float]] = field(default_factory=list)  # (name, centre y)
     marks: list[Mark] = field(default_factory=list)
-    rules: list[Rule] = field(default_factory=list)
     bands: list[BandBox] = field(default_factory=list)
     band_y: float = 0.0
     ticks: list[tuple[float, str]] = field(default_factory=list)
@@ -105,10 +105,11 @@ def _mark(entry: dict[str, Any], x: float, y: float) -> Mark:
     return Mark(entry["event_id"], x, y, mark_path(kind, x, y), colour, title, entry["corrected"])
 
 
-def layout(view: CommitmentView, as_of: datetime, names: dict[str, str]) -> Layout:
-    entries = view.history
+def drawing(known: Known) -> Layout:
+    """Everything drawn that does not depend on as_of: lanes, marks, verdict bands, the axis."""
+    entries = known.history
     by_id = {e["event_id"]: e for e in entries}
-    axis = Axis.around(view.dates)
+    axis = Axis.around(known.dates)
     lanes = ["commitment", "deadlines"]
     assessors = sorted(
         {str(e["data"].get("assessor")) for e in entries if e["type"] == ev.ASSESSMENT_RECORDED}
@@ -116,15 +117,13 @@ def layout(view: CommitmentView, as_of: datetime, names: dict[str, str]) -> Layo
     lanes += [f"assessor:{a}" for a in assessors]
     y_of = {name: TOP + 20 + i * LANE for i, name in enumerate(lanes)}
     out = Layout(axis)
-    out.lanes = [(_lane_label(name, names), y) for name, y in y_of.items()]
+    out.lanes = [(name, y) for name, y in y_of.items()]
     for entry in entries:
         y = y_of.get(_lane_of(entry, by_id), y_of["commitment"])
-        out.marks.append(_mark(entry, axis.x(parse_time(entry["occurred_at"])), y))
-    out.rules = _deadlines(view, axis)
-    if axis.contains(as_of):
-        out.rules.append(Rule(axis.x(as_of), f"as of {day(as_of)}", "as_of"))
+        mark = _mark(entry, axis.x(parse_time(entry["occurred_at"])), y)
+        out.marks.append(replace(mark, day=entry["occurred_at"][:10]))
     out.band_y = TOP + 20 + len(lanes) * LANE
-    out.bands = [_band_box(b, axis) for b in view.bands]
+    out.bands = [_band_box(b, axis) for b in known.bands]
     out.ticks = axis.ticks()
     out.height = out.band_y + 52
     return out
@@ -141,14 +140,17 @@ def _band_box(band: Band, axis: Axis) -> BandBox:
     )
 
 
-def _lane_label(lane: str, names: dict[str, str]) -> str:
-    party = lane.removeprefix("assessor:")
-    return names.get(party, party) if lane.startswith("assessor:") else lane
+def rules(view: CommitmentView, axis: Axis, as_of: datetime) -> list[Rule]:
+    """The lines that move with as_of: the deadlines in force then, and as_of itself."""
+    found = _deadlines(view, axis)
+    if axis.contains(as_of):
+        found.append(Rule(axis.x(as_of), f"as of {day(as_of)}", "as_of"))
+    return found
 
 
 def _deadlines(view: CommitmentView, axis: Axis) -> list[Rule]:
     rules: list[Rule] = []
-    original = view.made.get("due_by")
+    original = view.known.made.get("due_by")
     if isinstance(original, str):
         due = parse_day(original)
         rules.append(Rule(axis.x(due), f"due {day(due)} (original)", "original"))

@@ -4,7 +4,7 @@ pages, the security headers, and that a page shows the verdicts the JSON API ans
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -168,3 +168,34 @@ def test_rules_v2_fields_show_when_the_status_has_them() -> None:
     assert "superseded on 8 Jul 2021" in html
     assert "deadline changed</a> by United States" in html
     assert "own word" in html and "stated verified" in html
+
+
+async def test_a_long_timeline_lists_a_window_of_events_up_to_as_of(
+    aiohttp_client: Any, settings: Any
+) -> None:
+    client = await aiohttp_client(create_app(settings, store=MemoryStore()))
+    body = await commitment(client)
+    url = f"/v1/commitments/{body['id']}/events"
+    for day in range(90):  # the making, then 90 assessments, one a day from 1 January 2021
+        at = date(2021, 1, 1) + timedelta(days=day)
+        await post(client, url, assessment(body["promisees"][0], occurred_at=at.isoformat()))
+    text = await page(client, f"/commitments/{body['id']}?as_of=2021-02-15")
+    assert "Events 1–60 of 91" in text
+    assert re.search(r'href="/commitments/[^"]*as_of=2021-03-01[^"]*">Later events', text)
+    text = await page(client, f"/commitments/{body['id']}")
+    assert "Events 32–91 of 91" in text and "Earlier events" in text
+    assert text.count('class="mark') == 91  # the timeline still draws every event
+
+
+async def test_a_new_event_shows_at_once(aiohttp_client: Any, settings: Any) -> None:
+    """The pages memoise what they draw per known state: a write must change the key."""
+    client = await aiohttp_client(create_app(settings, store=MemoryStore()))
+    body = await commitment(client)
+    before = await page(client, f"/commitments/{body['id']}")
+    assert VERDICT.findall(before) == ["not_assessed"]
+    url = f"/v1/commitments/{body['id']}/events"
+    await post(client, url, assessment(body["promisees"][0], "fulfilled"))
+    status = await get(client, f"/v1/commitments/{body['id']}/status")
+    after = await page(client, f"/commitments/{body['id']}")
+    assert VERDICT.findall(after) == [status["verdict"]] != ["not_assessed"]
+    assert after.count('class="mark') == before.count('class="mark') + 1

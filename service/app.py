@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from service.api.guards import guard_middleware, setup_guards
 from service.api.keys import EVENT_SOURCE, POOL, SETTINGS, STORE
 from service.api.metrics import metrics_middleware, setup_metrics
 from service.api.problems import problem_middleware, request_log_middleware
@@ -37,7 +38,12 @@ def create_app(
 ) -> web.Application:
     """Build the app. With no store, it opens a pool on settings.database_url at start-up."""
     app = web.Application(
-        middlewares=[metrics_middleware, request_log_middleware, problem_middleware],
+        middlewares=[
+            metrics_middleware,
+            request_log_middleware,
+            problem_middleware,
+            guard_middleware,
+        ],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
@@ -49,6 +55,7 @@ def create_app(
         app[POOL] = pool if pool is not None else getattr(store, "pool", None)
     for part in background:
         app.cleanup_ctx.append(part)
+    setup_guards(app)
     setup_routes(app)
     setup_metrics(app)
     setup_pages(app)

@@ -24,12 +24,19 @@ class Settings(BaseSettings):
     pool_max_size: int = Field(default=10, ge=1)
     db_timeout_seconds: float = Field(default=5.0, gt=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # A request body must arrive within this many seconds, or the answer is 408 (docs/security.md).
+    body_timeout_seconds: float = Field(default=10.0, gt=0)
     page_limit_default: int = Field(default=100, ge=1)
     page_limit_max: int = Field(default=1000, ge=1)
     append_batch_max: int = Field(default=500, ge=1)
     append_writers: int = Field(default=1, ge=1, le=8)
     poll_interval_seconds: float = Field(default=1.0, gt=0)
     sse_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    # Live streams (docs/security.md): beyond a cap a new one is 503 with Retry-After; a client
+    # that takes nothing for the stall timeout is dropped and resumes with Last-Event-ID.
+    sse_max_streams: int = Field(default=1000, ge=1)
+    sse_max_streams_per_client: int = Field(default=100, ge=1)
+    sse_stall_timeout_seconds: float = Field(default=30.0, gt=0)
     shutdown_timeout_seconds: float = Field(default=10.0, gt=0)
     # Run the projector and the ledger's tree builder inside `serve`; off for API-only replicas.
     workers: bool = True

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 
 from aiohttp import web
 
-from service.api.keys import IF_MATCH, REQUEST_ID
+from service.api.keys import IF_MATCH, REQUEST_ID, SETTINGS
+from service.api.limits import loads, read_body
 from service.commitments.writes import Context
 from service.domain.errors import InvalidParameter
 
@@ -26,14 +26,9 @@ async def json_body(request: web.Request) -> object:
         raise web.HTTPUnsupportedMediaType(
             text=f"send the body as application/json, not {media or 'nothing'}"
         )
-    raw = await request.read()  # aiohttp raises 413 past client_max_size
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InvalidParameter("body", "the body is not UTF-8") from None
-    except json.JSONDecodeError as e:
-        detail = f"the body is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}"
-        raise InvalidParameter("body", detail) from None
+    # aiohttp raises 413 past client_max_size; a body that trickles in is a 408.
+    raw = await read_body(request, request.app[SETTINGS].body_timeout_seconds)
+    return loads(raw)
 
 
 def context(request: web.Request) -> Context:

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from service.api.guards import bounded_problem
 from service.api.keys import IF_MATCH, REQUEST_ID, SETTINGS
 from service.api.schemas import Problem
 from service.domain import errors
@@ -44,6 +45,7 @@ HTTP_TYPES = {
     404: "not-found",
     405: "method-not-allowed",
     406: "not-acceptable",
+    408: "request-timeout",
     412: "precondition-failed",
     413: "payload-too-large",
     415: "unsupported-media-type",
@@ -52,7 +54,8 @@ HTTP_TYPES = {
 
 def problem(status: int, type_: str, title: str, detail: str, **extra: Any) -> web.Response:
     """A problem document, serialised through the Problem model the OpenAPI document names."""
-    fields = {k: v for k, v in extra.items() if v is not None}
+    fields = bounded_problem({k: v for k, v in extra.items() if v is not None})
+    detail = bounded_problem({"detail": detail})["detail"]
     body = Problem(type=PROBLEM_BASE + type_, title=title, status=status, detail=detail, **fields)
     response = web.Response(
         status=status,

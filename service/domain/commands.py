@@ -137,6 +137,9 @@ class MakeCommitment(Body):
 B = TypeVar("B")
 
 
+MAX_PROBLEMS = 20  # problems one 422 lists
+
+
 def parse_body(adapter: TypeAdapter[B], body: object) -> B:
     """Validate a decoded JSON body; raise ValidationFailed naming the first bad field.
 
@@ -149,11 +152,19 @@ def parse_body(adapter: TypeAdapter[B], body: object) -> B:
 
 
 def _as_validation_failed(error: ValidationError) -> ValidationFailed:
-    problems = error.errors(include_url=False, include_input=False)
-    fields = [_field_of(problem) for problem in problems]
+    # A body with thousands of bad fields gets a bounded answer, not one line per field.
+    problems = error.errors(include_url=False, include_input=False)[:MAX_PROBLEMS]
+    fields = [_shorten(_field_of(problem)) for problem in problems]
     messages = [str(p["msg"]).removeprefix("Value error, ") for p in problems]
     detail = "; ".join(f"{f}: {m}" if f else m for f, m in zip(fields, messages, strict=True))
+    if error.error_count() > MAX_PROBLEMS:
+        detail += f"; and {error.error_count() - MAX_PROBLEMS} more problems"
     return ValidationFailed(fields[0] or "body", detail)
+
+
+def _shorten(field: str) -> str:
+    """A field name as a problem repeats it: a client's million-character key is cut."""
+    return field if len(field) <= 100 else field[:100] + "..."
 
 
 def _field_of(problem: Any) -> str:

@@ -4,6 +4,7 @@ headers and JSON shapes; every answer is problem+json or a success, and the serv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -198,6 +199,8 @@ async def raw_exchange(client: Any, request: bytes) -> bytes:
         return await asyncio.wait_for(reader.read(200), 10)
     finally:
         writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
 
 
 @FUZZ

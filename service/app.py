@@ -1,32 +1,43 @@
-"""Composition root: the only place that wires PostgreSQL into the API."""
+"""Composition root: the only place that wires PostgreSQL into the API and the workers.
+
+It builds, once the store is open, what the views read through (the ReadModel: read tables
+over PostgreSQL, the fold over any other store), the ledger's tree and the readiness check,
+and starts the workers with their dependencies; nothing below the API imports service/api.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from aiohttp import web
 
 from service.api.guards import guard_middleware, setup_guards
-from service.api.keys import EVENT_SOURCE, POOL, SETTINGS, STORE
+from service.api.health import database_readiness, memory_readiness
+from service.api.keys import EVENT_SOURCE, POOL, READ_MODEL, READINESS, SETTINGS, STORE, TREE
 from service.api.metrics import metrics_middleware, setup_metrics
 from service.api.problems import problem_middleware, request_log_middleware
 from service.api.routes import setup_routes
+from service.commitments.readmodel import FoldedReadModel
 from service.config import Settings
 from service.ledger.background import ledger_background
 from service.ledger.signing import event_source
+from service.ledger.tree_store import TreeStore
 from service.projections.background import projector_background
+from service.projections.readmodel import TableReadModel
 from service.relay.background import relay_background
 from service.store.bootstrap import open_store
 from service.store.ports import EventStore
+from service.store.postgres import PostgresStore
 from service.web.routes import setup_pages
 
 log = logging.getLogger(__name__)
 
-# Background parts (projector, tree builder, ...) register here: each is a cleanup_ctx
-# function that starts after the store is open and stops before it closes.
-Background = Callable[[web.Application], AsyncIterator[None]]
+# A worker beside the API (projector, tree builder, ...): given the store and the PostgreSQL
+# pool (None over another store), it runs while the context is open.
+Background = Callable[[EventStore, Any], AbstractAsyncContextManager[None]]
 
 
 def create_app(
@@ -51,10 +62,11 @@ def create_app(
     if store is None:
         app.cleanup_ctx.append(_postgres_store)
     else:
-        app[STORE] = store
-        app[POOL] = pool if pool is not None else getattr(store, "pool", None)
+        if pool is None and isinstance(store, PostgresStore):
+            pool = store.pool
+        _wire(app, store, pool)
     for part in background:
-        app.cleanup_ctx.append(part)
+        app.cleanup_ctx.append(_worker(part))
     setup_guards(app)
     setup_routes(app)
     setup_metrics(app)
@@ -62,11 +74,32 @@ def create_app(
     return app
 
 
+def _wire(app: web.Application, store: EventStore, pool: Any) -> None:
+    """Choose, once, how the API reads: read tables with a pool, the fold without."""
+    app[STORE] = store
+    app[POOL] = pool
+    if pool is None:
+        app[READ_MODEL] = FoldedReadModel(store)
+        app[TREE] = None
+        app[READINESS] = memory_readiness
+    else:
+        app[READ_MODEL] = TableReadModel(store, pool)
+        app[TREE] = TreeStore(pool)
+        app[READINESS] = database_readiness(pool)
+
+
 async def _postgres_store(app: web.Application) -> AsyncIterator[None]:
     async with open_store(app[SETTINGS]) as store:
-        app[POOL] = store.pool
-        app[STORE] = store
+        _wire(app, store, store.pool)
         yield
+
+
+def _worker(part: Background) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def run(app: web.Application) -> AsyncIterator[None]:
+        async with part(app[STORE], app[POOL]):
+            yield
+
+    return run
 
 
 def default_background(settings: Settings) -> tuple[Background, ...]:

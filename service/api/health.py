@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from service.api.keys import POOL
+from service.api.keys import READINESS
 from service.api.table import Reply
 from service.store import migrations
 from service.store.errors import CONNECTION_ERRORS
+
+Readiness = Callable[[], Awaitable[tuple[dict[str, Any], int]]]
 
 
 async def healthz(request: web.Request) -> Reply:
@@ -17,17 +20,26 @@ async def healthz(request: web.Request) -> Reply:
 
 
 async def readyz(request: web.Request) -> Reply:
-    pool: Any = request.app[POOL]
-    if pool is None:
-        return Reply({"status": "ready", "database": "memory"})
-    try:
-        async with pool.acquire(timeout=2) as conn:
-            missing = await migrations.pending(conn)
-    except CONNECTION_ERRORS as e:
-        return Reply(
-            {"status": "unavailable", "database": f"unreachable: {type(e).__name__}"}, status=503
-        )
-    if missing:
-        names = [m.name for m in missing]
-        return Reply({"status": "unavailable", "pending_migrations": names}, status=503)
-    return Reply({"status": "ready", "database": "ok"})
+    body, status = await request.app[READINESS]()
+    return Reply(body, status=status)
+
+
+async def memory_readiness() -> tuple[dict[str, Any], int]:
+    return {"status": "ready", "database": "memory"}, 200
+
+
+def database_readiness(pool: Any) -> Readiness:
+    """Ready when the database answers and every migration is applied."""
+
+    async def check() -> tuple[dict[str, Any], int]:
+        try:
+            async with pool.acquire(timeout=2) as conn:
+                missing = await migrations.pending(conn)
+        except CONNECTION_ERRORS as e:
+            return {"status": "unavailable", "database": f"unreachable: {type(e).__name__}"}, 503
+        if missing:
+            names = [m.name for m in missing]
+            return {"status": "unavailable", "pending_migrations": names}, 503
+        return {"status": "ready", "database": "ok"}, 200
+
+    return check

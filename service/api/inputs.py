@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from service.api.keys import IF_MATCH, REQUEST_ID, SETTINGS
+from service.api.keys import REQUEST_ID, SETTINGS
 from service.api.limits import loads, read_body
+from service.commitments.readmodel import At
 from service.commitments.writes import Context
 from service.domain.errors import InvalidParameter
 
@@ -46,8 +47,7 @@ def context(request: web.Request) -> Context:
 
 
 def if_match(request: web.Request) -> int | None:
-    """The stream version from If-Match ("3", W/"3" or 3); marks the request so that a version
-    conflict answers 412 instead of 409."""
+    """The stream version from If-Match ("3", W/"3" or 3)."""
     raw = request.headers.get("If-Match")
     if raw is None:
         return None
@@ -55,18 +55,15 @@ def if_match(request: web.Request) -> int | None:
     if not found:
         detail = f'If-Match must be a stream version like "3", got {raw!r}'
         raise InvalidParameter("If-Match", detail)
-    request[IF_MATCH] = True
     return int(found.group(1))
 
 
-def query_times(
-    as_of: datetime | None, known_at: datetime | None
-) -> tuple[datetime, datetime, bool]:
-    """as_of and known_at (default now), and whether either was given (then the answer is
-    folded on the fly rather than read from the read tables)."""
+def query_times(as_of: datetime | None, known_at: datetime | None) -> At:
+    """as_of and known_at (default now); `current` when neither was given (then the read
+    tables can answer, rather than a fold at those times)."""
     now = datetime.now(UTC)
-    given = as_of is not None or known_at is not None
-    return as_of or now, known_at or now, given
+    current = as_of is None and known_at is None
+    return At(as_of or now, known_at or now, current)
 
 
 def written_headers(location: str, version: int, replayed: bool) -> dict[str, str]:

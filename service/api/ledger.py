@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from service.api.keys import POOL, SETTINGS
+from service.api.keys import SETTINGS, TREE
 from service.api.params import CheckpointParams, ConsistencyParams, PositionPath, ProofParams
 from service.api.table import Reply, page_size, params, path_args
 from service.domain.errors import EntityNotFound, InvalidParameter, NotFound, Unavailable
@@ -17,10 +17,10 @@ from service.ledger.tree_store import TreeStore
 
 
 def _tree(request: web.Request) -> TreeStore:
-    pool = request.app[POOL]
-    if pool is None:
+    tree = request.app[TREE]
+    if tree is None:
         raise Unavailable("the ledger needs the PostgreSQL store")
-    return TreeStore(pool)
+    return tree
 
 
 @lru_cache(maxsize=4)

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from service.api.guards import bounded_problem
-from service.api.keys import IF_MATCH, REQUEST_ID, SETTINGS
+from service.api.keys import REQUEST_ID, SETTINGS
 from service.api.schemas import Problem
 from service.domain import errors
 from service.observability.logs import REQUEST_ID as REQUEST_ID_VAR
@@ -33,6 +33,7 @@ STATUS_TABLE: list[tuple[type[errors.DomainError], int, str]] = [
     (errors.AlreadyAgreed, 409, "already-agreed"),
     (errors.AlreadyDissolved, 409, "already-dissolved"),
     (errors.AlreadyExists, 409, "already-exists"),
+    (errors.PreconditionFailed, 412, "precondition-failed"),
     (errors.ConcurrencyConflict, 409, "version-conflict"),
     (errors.DuplicateEventId, 409, "event-id-reused"),
     (errors.Unavailable, 503, "unavailable"),
@@ -70,8 +71,6 @@ def problem(status: int, type_: str, title: str, detail: str, **extra: Any) -> w
 def domain_problem(error: errors.DomainError, request: web.Request) -> web.Response:
     for cls, status, type_ in STATUS_TABLE:
         if isinstance(error, cls):
-            if isinstance(error, errors.ConcurrencyConflict) and request.get(IF_MATCH):
-                status, type_ = 412, "precondition-failed"
             return problem(
                 status, type_, error.title, error.detail, instance=request.path, **error.fields
             )

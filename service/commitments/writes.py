@@ -21,6 +21,8 @@ from service.domain.errors import (
     ConcurrencyConflict,
     DomainError,
     DuplicateEventId,
+    IdempotencyKeyReused,
+    PreconditionFailed,
     StreamNotFound,
 )
 from service.domain.evidence import AgreeChange, Evidence, RecordCorrection
@@ -75,21 +77,6 @@ class Written:
 
 
 Decide = Callable[[list[RecordedEvent], dict[str, Any]], NewEvent]
-
-
-class IdempotencyKeyReused(DuplicateEventId):
-    """The Idempotency-Key was used before, on this target, with a different body (409)."""
-
-    title = "Idempotency key reused"
-
-    def __init__(self, key: str, stream_id: str, event_id: str) -> None:
-        detail = (
-            f"Idempotency-Key {key!r} was already used for {stream_id!r} with a different body;"
-            " use a new key for a new request"
-        )
-        super(DuplicateEventId, self).__init__(
-            detail, idempotency_key=key, stream_id=stream_id, event_id=event_id
-        )
 
 
 def _now() -> datetime:
@@ -155,7 +142,7 @@ async def _write(
 ) -> Written:
     """Read, replay or decide, check references, append at the version read.
 
-    With If-Match a version mismatch is a ConcurrencyConflict (412), never retried. Without it a
+    With If-Match a version mismatch is PreconditionFailed (412), never retried. Without it a
     write that lost a race is decided again on the new stream: a creation then meets its rival
     and answers AlreadyExists (409), evidence is appended after the rival's event.
     """
@@ -166,12 +153,18 @@ async def _write(
         if replayed is not None:
             return replayed
         if if_match is not None and if_match != version:
-            raise ConcurrencyConflict(stream_id, if_match, version)
+            raise PreconditionFailed(stream_id, if_match, version)
         new = decider(stream, ctx.envelope(stream_id))
         await check_references(store, command)
         try:
             result = await store.append(stream_id, [new], version)
-        except (ConcurrencyConflict, DuplicateEventId):
+        except ConcurrencyConflict as error:
+            if if_match is not None:
+                raise PreconditionFailed(stream_id, if_match, error.actual) from error
+            if attempt == RACE_RETRIES - 1:
+                raise
+            continue  # another writer got in first: decide again on what it wrote
+        except DuplicateEventId:
             if if_match is not None or attempt == RACE_RETRIES - 1:
                 raise
             continue  # another writer got in first: decide again on what it wrote

@@ -7,9 +7,12 @@ DomainError
 ├── AlreadyExists               409  an id that is taken
 │   ├── AlreadyAgreed           409  a promisee agrees twice to one relief event
 │   └── AlreadyDissolved        409  a party dissolved twice
-├── ConcurrencyConflict         409  expected version did not match (412 with If-Match)
+├── ConcurrencyConflict         409  expected version did not match
+│   └── PreconditionFailed      412  ... the version the caller named in If-Match
 ├── DuplicateEventId            409  an event id reused with different content
+│   └── IdempotencyKeyReused    409  an Idempotency-Key reused with a different body
 └── Unavailable                 503  the database cannot be reached
+    └── ProjectorBehind         503  the read side did not reach min_position in time
 """
 
 from __future__ import annotations
@@ -104,6 +107,12 @@ class ConcurrencyConflict(DomainError):
         self.actual = actual
 
 
+class PreconditionFailed(ConcurrencyConflict):
+    """The stream moved past the version the caller named in If-Match."""
+
+    title = "Precondition failed"
+
+
 class DuplicateEventId(DomainError):
     title = "Event id reused"
 
@@ -115,5 +124,34 @@ class DuplicateEventId(DomainError):
         )
 
 
+class IdempotencyKeyReused(DuplicateEventId):
+    """The Idempotency-Key was used before, on this target, with a different body."""
+
+    title = "Idempotency key reused"
+
+    def __init__(self, key: str, stream_id: str, event_id: str) -> None:
+        detail = (
+            f"Idempotency-Key {key!r} was already used for {stream_id!r} with a different body;"
+            " use a new key for a new request"
+        )
+        DomainError.__init__(
+            self, detail, idempotency_key=key, stream_id=stream_id, event_id=event_id
+        )
+
+
 class Unavailable(DomainError):
     title = "Service unavailable"
+
+
+class ProjectorBehind(Unavailable):
+    """The read side has not reached min_position within the wait (503, Retry-After)."""
+
+    title = "Read model behind"
+
+    def __init__(self, wanted: int, reached: int, waited: float) -> None:
+        super().__init__(
+            f"the read tables reached position {reached}, not {wanted}, within {waited:g}s;"
+            " retry, or read without min_position",
+            min_position=wanted,
+            checkpoint=reached,
+        )

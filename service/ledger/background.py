@@ -5,20 +5,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
-from aiohttp import web
-
-from service.api.keys import POOL, STORE
 from service.config import Settings
 from service.ledger.builder import run_builder
 from service.ledger.checkpointer import run_checkpointer
 from service.ledger.signing import origin, signing_key
 from service.ledger.tree_store import TreeStore
+from service.store.ports import EventStore
 
 log = logging.getLogger(__name__)
 
 
-def ledger_background(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+def ledger_background(
+    settings: Settings,
+) -> Callable[[EventStore, Any], AbstractAsyncContextManager[None]]:
     """Read the signing key now, so that a bad PLEDGER_SIGNING_KEY stops start-up at once."""
     key = signing_key(settings)
     if key is None:
@@ -26,16 +28,17 @@ def ledger_background(settings: Settings) -> Callable[[web.Application], AsyncIt
     else:
         log.info("signing checkpoints for %s with key %s", origin(settings, key), key.verifier)
 
-    async def ledger(app: web.Application) -> AsyncIterator[None]:
-        if app[POOL] is None:
+    @asynccontextmanager
+    async def ledger(store: EventStore, pool: Any) -> AsyncIterator[None]:
+        if pool is None:
             log.warning("the ledger needs PostgreSQL; not running it")
             yield
             return
-        tree = TreeStore(app[POOL])
+        tree = TreeStore(pool)
         tasks = [
             asyncio.create_task(
                 run_builder(
-                    app[STORE],
+                    store,
                     tree,
                     batch_size=settings.ledger_batch_size,
                     idle_seconds=settings.poll_interval_seconds,

@@ -33,10 +33,10 @@ async def run_builder(
     small appends it makes a few large batches rather than one transaction per commit: the
     appenders then keep the database to themselves (see docs/ledger.md, figures).
     """
-    notifier = getattr(store, "notifier", None)  # PostgresStore wakes us on each commit
+    notifier = store.notifier  # wakes us on each commit, or after its poll interval
     delay = idle_seconds
     while True:
-        waiter = notifier.waiter() if notifier else None
+        waiter = notifier.waiter()
         try:
             added = await build_once(tree, batch_size)
             delay = idle_seconds
@@ -49,8 +49,5 @@ async def run_builder(
             continue
         if added == batch_size:
             continue
-        if notifier is not None and waiter is not None:
-            await notifier.wait(waiter)
-        else:
-            await asyncio.sleep(idle_seconds)
+        await notifier.wait(waiter)
         await asyncio.sleep(settle_seconds)

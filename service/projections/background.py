@@ -6,24 +6,27 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
-from aiohttp import web
-
-from service.api.keys import POOL, STORE
 from service.config import Settings
 from service.projections.leader import ProjectorRunner
+from service.store.ports import EventStore
 
 log = logging.getLogger(__name__)
 
 
-def projector_background(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
-    async def projector(app: web.Application) -> AsyncIterator[None]:
-        if app[POOL] is None or not settings.database_url:
+def projector_background(
+    settings: Settings,
+) -> Callable[[EventStore, Any], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def projector(store: EventStore, pool: Any) -> AsyncIterator[None]:
+        if pool is None or not settings.database_url:
             log.warning("the projector needs PostgreSQL; not running it")
             yield
             return
         runner = ProjectorRunner(
-            app[STORE],
+            store,
             settings.database_url,
             role=settings.db_role,
             batch_size=settings.projector_batch_size,

@@ -122,10 +122,10 @@ class Projector:
 
     async def run(self) -> None:
         """Forever: catch up, refold what the clock has made due, wait for news or a poll."""
-        notifier = getattr(self.store, "notifier", None)
+        notifier = self.store.notifier
         try:
             while True:
-                waiter = notifier.waiter() if notifier is not None else None
+                waiter = notifier.waiter()
                 read = await self.step()
                 if read >= self.batch_size:
                     continue
@@ -136,10 +136,7 @@ class Projector:
                     # folding leaves the API (same process, same event loop) time to serve.
                     await asyncio.sleep(self.linger_seconds)
                     continue
-                if notifier is not None and waiter is not None:
-                    await notifier.wait(waiter)
-                else:
-                    await asyncio.sleep(self.idle_seconds)
+                await notifier.wait(waiter)
         finally:
             self._drop_prefetch()
 

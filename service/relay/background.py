@@ -6,10 +6,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
-from aiohttp import web
-
-from service.api.keys import POOL, STORE
 from service.config import Settings
 from service.ledger.signing import event_source
 from service.relay.runner import RelayOptions, RelayRunner
@@ -37,16 +36,19 @@ def relay_runner(store: EventStore, dsn: str, settings: Settings) -> RelayRunner
     return RelayRunner(store, dsn, relay_options(settings))
 
 
-def relay_background(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+def relay_background(
+    settings: Settings,
+) -> Callable[[EventStore, Any], AbstractAsyncContextManager[None]]:
     """Built only when PLEDGER_NATS_URL is set (see service/app.py)."""
     relay_options(settings)  # a bad signing key or setting stops start-up now, not later
 
-    async def relay(app: web.Application) -> AsyncIterator[None]:
-        if app[POOL] is None or not settings.database_url:
+    @asynccontextmanager
+    async def relay(store: EventStore, pool: Any) -> AsyncIterator[None]:
+        if pool is None or not settings.database_url:
             log.warning("the relay needs PostgreSQL; not running it")
             yield
             return
-        runner = relay_runner(app[STORE], settings.database_url, settings)
+        runner = relay_runner(store, settings.database_url, settings)
         task = asyncio.create_task(runner.run(), name="pledger-relay")
         yield
         task.cancel()

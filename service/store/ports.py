@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from service.log.records import NewEvent, RecordedEvent
+from service.store.notifier import Notifier
 
 # An exact version (0 = the stream must not exist yet), or one of the named expectations.
 ExpectedVersion = int | Literal["no_stream", "stream_exists", "any"]
@@ -27,6 +28,10 @@ class AppendResult:
 
 
 class EventStore(Protocol):
+    # Wakes the log's followers (projector, tree builder, ...) after each commit: take a
+    # waiter() before reading, then wait(waiter) returns at the next commit or poll interval.
+    notifier: Notifier
+
     async def append(
         self, stream_id: str, events: Sequence[NewEvent], expected_version: ExpectedVersion
     ) -> AppendResult: ...

@@ -107,9 +107,9 @@ class RelayRunner:
         position = tail.position or await _checkpoint(conn)
         seq, batch = tail.seq, self.options.batch_size
         self.position = position
-        notifier = getattr(self.store, "notifier", None)  # PostgresStore wakes us on commit
+        notifier = self.store.notifier  # wakes us on commit, or after its poll interval
         while True:
-            waiter = notifier.waiter() if notifier is not None else None
+            waiter = notifier.waiter()
             events = await self.store.read_all(position, batch)
             if events:
                 seq = await target.publish(events, seq)
@@ -118,10 +118,7 @@ class RelayRunner:
                 self.position = position
             if len(events) == batch:
                 continue
-            if notifier is not None and waiter is not None:
-                await notifier.wait(waiter)
-            else:
-                await asyncio.sleep(self.options.poll_interval)
+            await notifier.wait(waiter)
 
     async def _check_tail(self, tail: Tail) -> None:
         """The stream's last event must be this log's: else it belongs to another database."""

@@ -2,19 +2,32 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+# The dev stamp keeps the name every helper knows: `rm -f .venv/.installed` forces a reinstall.
 STAMP  := $(VENV)/.installed
+RUN    := $(VENV)/.installed-run
 
-.PHONY: run test test-browser screenshots lint typecheck bench bench-pages clean
+.PHONY: run test test-browser screenshots lint typecheck bench bench-pages lock clean
 
-$(STAMP): pyproject.toml
+$(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
 
-run: $(STAMP)
-	$(PY) -m service serve
+# The lock pins every package first; installing the project after it only adds what
+# pyproject.toml gained since the lock was made (`make lock` writes a new one).
+# `make run` gets the runtime dependencies only; `make test` adds the dev ones.
+$(RUN): pyproject.toml setup.py requirements.lock | $(PY)
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet -e .
+	@touch $(RUN)
+
+$(STAMP): pyproject.toml setup.py requirements-dev.lock | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.lock
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP) $(RUN)
+
+run: $(RUN)
+	$(VENV)/bin/pledger serve
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -46,5 +59,14 @@ bench: $(STAMP)
 bench-pages: $(STAMP)
 	$(PY) bench/pages_bench.py
 
+# Pin the whole tree again from pyproject.toml: runtime, and runtime + dev. No index URL or
+# local path goes into the files.
+LOCK_FLAGS := --quiet --no-emit-index-url --no-emit-trusted-host --no-emit-find-links \
+	--allow-unsafe --strip-extras
+lock: | $(PY)
+	$(PY) -m pip install --quiet pip-tools
+	$(VENV)/bin/pip-compile $(LOCK_FLAGS) --output-file requirements.lock pyproject.toml
+	$(VENV)/bin/pip-compile $(LOCK_FLAGS) --extra dev --output-file requirements-dev.lock pyproject.toml
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

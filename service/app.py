@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from service.api.cors import setup_cors
 from service.api.guards import guard_middleware, setup_guards
 from service.api.health import database_readiness, memory_readiness
 from service.api.keys import EVENT_SOURCE, POOL, READ_MODEL, READINESS, SETTINGS, STORE, TREE
@@ -70,6 +71,7 @@ def create_app(
     setup_guards(app)
     setup_routes(app)
     setup_metrics(app)
+    setup_cors(app, settings.cors_origins)
     setup_pages(app)
     return app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
 import logging
 import re
 import sys
@@ -60,6 +61,13 @@ def _announce(text: str) -> None:
         log.info("listening on %s", url)
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("pledger")
+    except importlib.metadata.PackageNotFoundError:  # a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pledger",
@@ -67,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         "compliance status as of any date. Uses DATABASE_URL, or an embedded PostgreSQL "
         "under PLEDGER_DATA_DIR (default .data/) when it is not set.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument(
         "--log-level", default=None, help="DEBUG, INFO, WARNING (default: PLEDGER_LOG_LEVEL)"
     )

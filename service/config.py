@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import platformdirs
 from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """The checkout's .data/ when running from one (wherever the command is run from), else the
+    user's data directory: never the caller's working directory, which would start a second,
+    empty database when the command is run from elsewhere."""
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "schema").is_dir():
+        return checkout / ".data"
+    return Path(platformdirs.user_data_dir("pledger"))
 
 
 class Settings(BaseSettings):
@@ -16,7 +27,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "PLEDGER_DATABASE_URL")
     )
-    data_dir: Path = Path(".data")
+    data_dir: Path = Field(default_factory=default_data_dir)
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     db_role: str = "pledger_app"
@@ -41,6 +52,8 @@ class Settings(BaseSettings):
     # Run the projector and the ledger's tree builder inside `serve`; off for API-only replicas.
     workers: bool = True
     log_level: str = "INFO"
+    # Origins whose scripts may call the API, comma-separated, or "*"; empty: no CORS at all.
+    cors_origins: str = ""
     access_log: bool = True
     # The verifiable ledger (docs/ledger.md). No signing key: the tree and proofs are served,
     # no checkpoints are signed. A key that is set must be readable, or start-up fails.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from service.cli import main
@@ -13,6 +15,14 @@ def test_defaults_need_nothing(monkeypatch) -> None:
     settings = load_settings()
     assert settings.port == 8080
     assert settings.database_url is None
+
+
+def test_the_data_directory_is_the_checkouts_wherever_the_command_runs(
+    monkeypatch, tmp_path
+) -> None:
+    monkeypatch.delenv("PLEDGER_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)  # another working directory must not start a second database
+    assert load_settings().data_dir == Path(__file__).resolve().parents[2] / ".data"
 
 
 def test_invalid_setting_names_the_variable(monkeypatch) -> None:

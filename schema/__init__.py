@@ -1,0 +1,1 @@
+"""The SQL migrations, installed as the package `service.schema` (see setup.py)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -47,6 +48,9 @@ def number_text(value: float) -> str:
     """ECMAScript's Number::toString of a finite double (RFC 8785 section 3.2.2.3)."""
     if value == 0:
         return "0"  # -0 too
+    text = repr(value)
+    if "e" not in text:  # 1e-6 <= |value| < 1e16: ECMAScript's digits, less a trailing ".0"
+        return text[:-2] if text.endswith(".0") else text
     if value < 0:
         return "-" + number_text(-value)
     # repr gives the shortest digits that round-trip, the digits ECMAScript asks for.
@@ -63,6 +67,10 @@ def number_text(value: float) -> str:
     e = n - 1
     mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
     return f"{mantissa}e{'+' if e > 0 else '-'}{abs(e)}"
+
+
+# json.dumps' own string encoder (with ensure_ascii=False), without its per-call set-up.
+_quote: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def _dumps_is_jcs(value: Any) -> bool:
@@ -86,7 +94,7 @@ def _write(value: Any, out: list[str], path: str) -> None:
     if value is None or value is True or value is False:
         out.append(json.dumps(value))
     elif isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
+        out.append(_quote(value))
     elif isinstance(value, int):
         out.append(_integer_text(int(value), path))
     elif isinstance(value, float):
@@ -113,7 +121,7 @@ def _write_object(value: dict[Any, Any], out: list[str], path: str) -> None:
     for index, key in enumerate(sorted(value, key=_utf16_order)):
         if index:
             out.append(",")
-        out.append(json.dumps(key, ensure_ascii=False))
+        out.append(_quote(key))
         out.append(":")
         _write(value[key], out, f"{path}.{key}" if path else key)
     out.append("}")

@@ -77,7 +77,7 @@ def write_over_http(base: str) -> None:
     for party in (f"lc-a-{tag}", f"lc-b-{tag}"):
         http(base, "POST", "/v1/parties", {"id": party, "name": f"Party \U0001f600 {party}",
                                            "kind": "state"})  # fmt: skip
-    for n, target in enumerate(FLOATS + [10**20, 2**53]):
+    for n, target in enumerate([*FLOATS, 2**53, -(2**53)]):  # bodies refuse integers past int64
         commitment = f"lc-{tag}-{n}"
         http(base, "POST", "/v1/commitments", {
             "id": commitment, "promisor": f"lc-a-{tag}", "promisees": [f"lc-b-{tag}"],

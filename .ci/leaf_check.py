@@ -92,6 +92,16 @@ def write_over_http(base: str) -> None:
         })  # fmt: skip
 
 
+def admin_token(path: Path) -> None:
+    """Writes need a bearer token where the server has principals: `pledger serve` writes the
+    first administrator's to PLEDGER_DATA_DIR/admin-token. Servers without them write none."""
+    deadline = time.monotonic() + 5
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if path.exists():
+        os.environ["PLEDGER_TOKEN"] = path.read_text(encoding="utf-8").strip()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -144,12 +154,14 @@ def check(tmp: Path) -> int:
         server = subprocess.Popen([PLEDGER, "serve"], env=env, stdout=log, stderr=log)
     try:
         wait_ready(base, server)
+        admin_token(tmp / "data" / "admin-token")
         example = str(ROOT / "examples" / "nato-afghanistan-2021.json")
         subprocess.run([PLEDGER, "import", example, "--quiet"], env=env, check=True)
         write_over_http(base)
         asyncio.run(append_crafted(dsn))
         node = ["node", str(ROOT / "examples" / "verify_leaves.mjs"), base]
-        return subprocess.run(node, env=env).returncode
+        token = os.environ.get("PLEDGER_TOKEN", "")
+        return subprocess.run(node, env={**env, "PLEDGER_TOKEN": token}).returncode
     except BaseException:
         sys.stderr.write(log_path.read_text(errors="replace")[-4000:])
         raise

@@ -1,4 +1,4 @@
-"""`pledger import FILE.json` (a scenario, through the API's handlers) and `pledger replay ID`."""
+"""`pledger import FILE.json` (a scenario, through the write use cases) and `pledger replay ID`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Import a scenario file {parties, agreements, commitments, events} through the API's handlers.
+"""Import a scenario file {parties, agreements, commitments, events} through the write use cases
+(service/commitments/writes.py).
 
 Every item is validated as a request body before anything is written (a malformed file writes
 nothing); then items are written in file order, each as one write whose Idempotency-Key is the

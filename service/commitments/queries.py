@@ -25,8 +25,8 @@ PAGE = 1000
 
 
 async def read_stream(store: EventStore, stream_id: str) -> list[RecordedEvent]:
-    """Every event of a stream, decoded prefixes kept in process (service/facts.py); [] when it
-    does not exist."""
+    """Every event of a stream, decoded prefixes kept in process (service/store/cached.py);
+    [] when it does not exist."""
     try:
         with translate_db_errors():
             return await prefixes(store).read(stream_id)

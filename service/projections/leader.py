@@ -96,8 +96,3 @@ class ProjectorRunner:
             if await conn.fetchval("SELECT pg_try_advisory_lock($1)", PROJECTOR_LOCK):
                 return
             await asyncio.sleep(self.poll_interval)
-
-
-async def project_forever(store: EventStore, dsn: str, **options: Any) -> None:
-    """`pledger project`: run one runner until cancelled."""
-    await ProjectorRunner(store, dsn, **options).run()

@@ -1,4 +1,4 @@
-"""The event store port: what handlers, projections and the API may ask of any store."""
+"""The event store port: what use cases, projections and the API may ask of any store."""
 
 from __future__ import annotations
 

@@ -22,6 +22,9 @@ import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import asyncpg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -135,16 +138,35 @@ def database(workdir: Path) -> str:
     return with_database(admin, name)
 
 
+async def drop(dsn: str) -> None:
+    """The check's database goes when it is done (a shared server keeps no leftovers)."""
+    admin = with_database(dsn, "postgres")
+    conn = await asyncpg.connect(admin)
+    try:
+        quoted = await conn.fetchval("SELECT quote_ident($1)", urlsplit(dsn).path.lstrip("/"))
+        await conn.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="pledger-leafcheck-") as tmp:
         try:
             return check(Path(tmp))
         finally:
-            stop_embedded(Path(tmp) / "pg")  # before its directory goes, or it lingers
+            if (Path(tmp) / "pg").exists():
+                stop_embedded(Path(tmp) / "pg")  # before its directory goes, or it lingers
 
 
 def check(tmp: Path) -> int:
     dsn = database(tmp)
+    try:
+        return serve_and_check(tmp, dsn)
+    finally:
+        asyncio.run(drop(dsn))
+
+
+def serve_and_check(tmp: Path, dsn: str) -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": dsn, "PLEDGER_PORT": str(port),

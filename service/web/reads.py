@@ -4,7 +4,7 @@ gathered per page. Every answer is at one (as_of, known_at), so a page is one co
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,27 +19,23 @@ from service.commitments.queries import (
     status_of,
 )
 from service.domain import events as ev
-from service.domain.compliance import Parties, commitment_status
+from service.domain.compliance import Parties
 from service.domain.errors import EntityNotFound
 from service.domain.status import CommitmentStatus
-from service.domain.tallies import party_compliance
-from service.log.records import RecordedEvent, format_time, parse_time
+from service.log.records import RecordedEvent, format_time
 from service.store.ports import EventStore
 from service.web.memo import Memo
+from service.web.over_time import (
+    Band,
+    kept_points,
+    named_dates,
+    spread_dates,
+    verdict_bands,
+)
 
 # The event list shows this many events, those up to as_of first: a commitment with thousands of
 # events stays a page a person can read (and the server can draw in bounded time).
 WINDOW = 60
-# Past this many dates, the verdict bands are folded at evenly spread dates rather than at every
-# date an event or deadline names: a page stays bounded for a commitment with thousands of events.
-MAX_BAND_DATES = 120
-
-
-@dataclass(frozen=True, slots=True)
-class Band:
-    start: datetime
-    end: datetime | None  # None: it holds on past the last date
-    verdict: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +83,9 @@ async def commitment_view(
     key = (
         commitment_id,
         known_positions([events], known_at),
-        known_positions(linked.values(), known_at),
         known_positions(parties.values(), known_at),
     )
-    known: Known | None = memo.get(
-        ("known", *key), lambda: _known(events, linked, parties, known_at)
-    )
+    known: Known | None = memo.get(("known", *key), lambda: _known(events, parties, known_at))
     if known is None:
         raise EntityNotFound("commitment", commitment_id)
     status = status_of(events, linked, parties, as_of, known_at)
@@ -107,12 +100,7 @@ def known_positions(
     return tuple(e.position for events in streams for e in events if e.recorded_at <= known_at)
 
 
-def _known(
-    events: Sequence[RecordedEvent],
-    linked: Mapping[str, Sequence[RecordedEvent]],
-    parties: Parties,
-    known_at: datetime,
-) -> Known | None:
+def _known(events: Sequence[RecordedEvent], parties: Parties, known_at: datetime) -> Known | None:
     entries = history(events, known_at)
     made = next((e["data"] for e in entries if e["type"] == ev.COMMITMENT_MADE), None)
     if made is None:
@@ -125,7 +113,7 @@ def _known(
     }
     dates = named_dates(entries)
     spread = spread_dates(dates)
-    bands = verdict_bands(events, linked, parties, spread, known_at)
+    bands = verdict_bands(events, parties, spread, known_at)
     days = sorted({f"{d:%Y-%m-%d}" for d in dates})
     sampled = len(spread) < len(dates)
     return Known(made, entries, ordered, reasons, bands, dates, days, sampled)
@@ -150,53 +138,6 @@ def window(ordered: Sequence[dict[str, Any]], as_of: datetime) -> Window:
     return Window(list(ordered[start:end]), start, len(ordered), before, after)
 
 
-def named_dates(entries: Sequence[dict[str, Any]]) -> list[datetime]:
-    """Every date the known events name (when they occurred, took effect, fall due), sorted."""
-    found: set[datetime] = set()
-    for entry in entries:
-        found.add(parse_time(entry["occurred_at"]))
-        data = entry["data"]
-        for name in ("made_at", "effective_at", "due_by"):
-            value = data.get(name)
-            if isinstance(value, str):
-                found.add(parse_day(value))
-    return sorted(found)
-
-
-def parse_day(text: str) -> datetime:
-    from service.domain.timeparse import parse_time as parse_api_time
-
-    try:
-        return parse_api_time(text, "start")
-    except ValueError:
-        return parse_time(text)
-
-
-def spread_dates(dates: Sequence[datetime]) -> list[datetime]:
-    if len(dates) <= MAX_BAND_DATES:
-        return list(dates)
-    step = (len(dates) - 1) / (MAX_BAND_DATES - 1)
-    return [dates[round(i * step)] for i in range(MAX_BAND_DATES)]
-
-
-def verdict_bands(
-    events: Sequence[RecordedEvent],
-    linked: Mapping[str, Sequence[RecordedEvent]],
-    parties: Parties,
-    dates: Sequence[datetime],
-    known_at: datetime,
-) -> list[Band]:
-    """The verdict from each date to the next, as the ledger knew it at known_at."""
-    points: list[tuple[datetime, str]] = []
-    for moment in dates:
-        status = status_of(events, linked, parties, moment, known_at)
-        if status is not None and (not points or points[-1][1] != status.verdict):
-            points.append((moment, status.verdict))
-    ends: list[datetime | None] = [p[0] for p in points[1:]]
-    ends.append(None)
-    return [Band(start, end, verdict) for (start, verdict), end in zip(points, ends, strict=True)]
-
-
 async def kept_over_time(
     store: EventStore, memo: Memo, ids: Sequence[str], known_at: datetime
 ) -> list[tuple[datetime, float | None]]:
@@ -210,27 +151,8 @@ async def kept_over_time(
         known_positions(parties.values(), known_at),
     )
     points: list[tuple[datetime, float | None]] = memo.get(
-        key, lambda: _kept_points(streams, parties, known_at)
+        key, lambda: kept_points(streams, parties, known_at)
     )
-    return points
-
-
-def _kept_points(
-    streams: dict[str, list[RecordedEvent]], parties: Parties, known_at: datetime
-) -> list[tuple[datetime, float | None]]:
-    entries = [
-        {"occurred_at": format_time(e.occurred_at), "data": e.data}
-        for events in streams.values()
-        for e in events
-        if e.recorded_at <= known_at
-    ]
-    points = []
-    for moment in spread_dates(named_dates(entries)):
-        statuses = (
-            commitment_status(events, moment, known_at, parties=parties)
-            for events in streams.values()
-        )
-        points.append((moment, party_compliance(statuses).kept_ratio))
     return points
 
 

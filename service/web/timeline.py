@@ -10,7 +10,8 @@ from typing import Any
 from service.domain import events as ev
 from service.log.records import parse_time
 from service.web.format import LIGHT, day, verdict_colour, verdict_word, words
-from service.web.reads import Band, CommitmentView, Known, parse_day
+from service.web.over_time import Band, parse_day
+from service.web.reads import CommitmentView, Known
 from service.web.svg import WIDTH, Axis, mark_path
 
 LANE = 34.0

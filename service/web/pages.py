@@ -13,14 +13,13 @@ from typing import Any
 
 from aiohttp import web
 
-from service.api.keys import POOL, SETTINGS, STORE
+from service.api.keys import SETTINGS, STORE, TREE
 from service.domain import events as ev
 from service.domain.errors import EntityNotFound, InvalidParameter
 from service.domain.status import CommitmentStatus
 from service.domain.tallies import party_compliance
 from service.domain.timeparse import parse_query_time
 from service.ledger.signing import origin, read_key
-from service.ledger.tree_store import TreeStore
 from service.web import reads
 from service.web.memo import MEMO
 from service.web.render import fragment, page, render
@@ -177,10 +176,10 @@ def kept_chart(points: list[tuple[datetime, float | None]]) -> dict[str, Any] | 
 
 @page
 async def ledger(request: web.Request) -> web.Response:
-    pool, settings = request.app[POOL], request.app[SETTINGS]
+    tree, settings = request.app[TREE], request.app[SETTINGS]
     checkpoint = None
-    if pool is not None:
-        latest = await TreeStore(pool).latest_checkpoint()
+    if tree is not None:
+        latest = await tree.latest_checkpoint()
         checkpoint = None if latest is None else latest.to_json()
     key = None
     if settings.signing_key is not None:
@@ -188,5 +187,5 @@ async def ledger(request: web.Request) -> web.Response:
         verifier = signing.verifier
         key = {"name": verifier.name, "verifier_key": str(verifier)}
         key["origin"] = origin(settings, signing)
-    context = {"checkpoint": checkpoint, "key": key, "postgres": pool is not None}
+    context = {"checkpoint": checkpoint, "key": key, "postgres": tree is not None}
     return render(request, "ledger.html", context)

@@ -23,6 +23,7 @@ from service.api.problems import problem_middleware, request_log_middleware
 from service.api.routes import setup_routes
 from service.commitments.readmodel import FoldedReadModel
 from service.config import Settings
+from service.ledger.alarms import ALARMS, LedgerAlarms
 from service.ledger.background import ledger_background
 from service.ledger.signing import event_source
 from service.ledger.tree_store import TreeStore
@@ -68,6 +69,9 @@ def create_app(
         _wire(app, store, pool)
     for part in background:
         app.cleanup_ctx.append(_worker(part))
+        alarms = getattr(part, "alarms", None)
+        if isinstance(alarms, LedgerAlarms):
+            app[ALARMS] = alarms
     setup_guards(app)
     setup_routes(app)
     setup_metrics(app)

@@ -16,7 +16,7 @@ from service.ledger import cli as ledger_cli
 from service.observability.logs import configure_logging
 from service.projections import cli as projections_cli
 from service.relay import cli as relay_cli
-from service.store.bootstrap import resolve_database
+from service.store.bootstrap import resolve_database, service_login
 from service.store.migrations import migrate
 
 log = logging.getLogger("pledger")
@@ -37,10 +37,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from service.app import create_app, default_background
 
+    embedded = not settings.database_url
     settings = resolve_database(settings)
     assert settings.database_url
     if not args.no_migrate:
         asyncio.run(migrate(settings.database_url))
+    if embedded:
+        # Migrated as the embedded server's owner; served as the login of schema/006_roles.sql,
+        # which can append and grow the ledger only through their functions.
+        settings = settings.model_copy(update={"database_url": service_login(settings)})
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     app = create_app(settings, background=default_background(settings))

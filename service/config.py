@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     ledger_origin: str | None = None  # the checkpoints' origin line; default: the key's name
     checkpoint_every_events: int = Field(default=1000, ge=1)
     checkpoint_every_seconds: float = Field(default=10.0, gt=0)
+    # A ledger alarm still raised is logged at CRITICAL again this often (docs/ledger.md).
+    alarm_repeat_seconds: float = Field(default=60.0, gt=0)
     ledger_batch_size: int = Field(default=2000, ge=1)
     # Events per projector transaction (docs/projections.md).
     projector_batch_size: int = Field(default=2000, ge=1)

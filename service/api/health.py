@@ -9,6 +9,7 @@ from aiohttp import web
 
 from service.api.keys import READINESS
 from service.api.table import Reply
+from service.ledger.alarms import ALARMS
 from service.store import migrations
 from service.store.errors import CONNECTION_ERRORS
 
@@ -21,6 +22,10 @@ async def healthz(request: web.Request) -> Reply:
 
 async def readyz(request: web.Request) -> Reply:
     body, status = await request.app[READINESS]()
+    alarms = request.app.get(ALARMS)
+    if alarms is not None and status == 200:
+        # Still ready to serve reads and writes; what the ledger found is for the operator.
+        body["ledger"] = {"status": "alarm" if alarms.active else "ok", "alarms": alarms.to_json()}
     return Reply(body, status=status)
 
 

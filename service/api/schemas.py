@@ -35,10 +35,22 @@ class Health(Answer):
     status: str
 
 
+class LedgerAlarm(Answer):
+    alarm: str = Field(description="fork, signing_refused or checkpoint_overdue")
+    detail: str
+    since: str = Field(json_schema_extra={"format": "date-time"})
+
+
+class LedgerHealth(Answer):
+    status: str = Field(description="ok, or alarm while any alarm is raised")
+    alarms: list[LedgerAlarm]
+
+
 class Ready(Answer):
     status: str
     database: str | None = None
     pending_migrations: list[str] | None = None
+    ledger: LedgerHealth | None = None
 
 
 class Event(Answer):

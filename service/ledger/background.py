@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from service.config import Settings
+from service.ledger.alarms import LedgerAlarms
 from service.ledger.builder import run_builder
 from service.ledger.checkpointer import run_checkpointer
 from service.ledger.signing import origin, signing_key
@@ -27,6 +28,7 @@ def ledger_background(
         log.warning("PLEDGER_SIGNING_KEY is not set: the tree is kept, no checkpoint is signed")
     else:
         log.info("signing checkpoints for %s with key %s", origin(settings, key), key.verifier)
+    alarms = LedgerAlarms()
 
     @asynccontextmanager
     async def ledger(store: EventStore, pool: Any) -> AsyncIterator[None]:
@@ -37,6 +39,9 @@ def ledger_background(
         tree = TreeStore(pool)
         tasks = [
             asyncio.create_task(
+                alarms.repeat(settings.alarm_repeat_seconds), name="pledger-ledger-alarms"
+            ),
+            asyncio.create_task(
                 run_builder(
                     store,
                     tree,
@@ -44,7 +49,7 @@ def ledger_background(
                     idle_seconds=settings.poll_interval_seconds,
                 ),
                 name="pledger-tree-builder",
-            )
+            ),
         ]
         if key is not None:
             runner = run_checkpointer(
@@ -53,11 +58,14 @@ def ledger_background(
                 origin(settings, key),
                 every_events=settings.checkpoint_every_events,
                 every_seconds=settings.checkpoint_every_seconds,
+                alarms=alarms,
             )
             tasks.append(asyncio.create_task(runner, name="pledger-checkpointer"))
         yield
         await _stop(tasks)
 
+    # What /readyz shows: the composition root finds the alarms on the worker it is handed.
+    setattr(ledger, "alarms", alarms)  # noqa: B010 - a function has no typed attributes
     return ledger
 
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
+from service.ledger.alarms import LedgerAlarms
 from service.ledger.checkpoint import Checkpoint, SigningKey
 from service.ledger.tree_store import StoredCheckpoint, TreeStore
 
@@ -52,19 +53,53 @@ async def checkpoint_once(
 
 
 async def run_checkpointer(
-    tree: TreeStore, key: SigningKey, origin: str, *, every_events: int, every_seconds: float
+    tree: TreeStore,
+    key: SigningKey,
+    origin: str,
+    *,
+    every_events: int,
+    every_seconds: float,
+    alarms: LedgerAlarms | None = None,
 ) -> None:
-    """Forever: check a few times per interval; outages are logged and retried."""
+    """Forever: check a few times per interval; outages are logged and retried. A fork (and so
+    a refused signing) and an overdue checkpoint raise alarms until they are over."""
+    alarms = alarms if alarms is not None else LedgerAlarms()
     tick = min(every_seconds, 1.0)
     while True:
         try:
             await checkpoint_once(
                 tree, key, origin, every_events=every_events, every_seconds=every_seconds
             )
+            alarms.clear("fork")
+            alarms.clear("signing_refused")
+            await _check_overdue(tree, alarms, every_seconds)
         except asyncio.CancelledError:
             raise
         except ForkedTree as e:
-            log.critical("not signing: %s; run `pledger verify`", e)
+            alarms.set("fork", f"{e}; run `pledger verify`")
+            alarms.set("signing_refused", "no checkpoint is signed on top of a rewritten tree")
         except Exception:  # noqa: BLE001 - a long-running loop: log and try again
             log.exception("checkpointer failed; retrying")
         await asyncio.sleep(tick)
+
+
+async def _check_overdue(tree: TreeStore, alarms: LedgerAlarms, every_seconds: float) -> None:
+    """Alarm when events wait for a checkpoint far longer than the schedule says."""
+    last = await tree.latest_checkpoint()
+    if last is None or await tree.size() <= last.tree_size:
+        alarms.clear("checkpoint_overdue")
+        return
+    age = (datetime.now(UTC) - last.signed_at).total_seconds()
+    if age > OVERDUE_FACTOR * every_seconds + OVERDUE_GRACE_SECONDS:
+        alarms.set(
+            "checkpoint_overdue",
+            f"the latest checkpoint (size {last.tree_size}) is {age:.0f}s old;"
+            f" the schedule is every {every_seconds:g}s",
+        )
+    else:
+        alarms.clear("checkpoint_overdue")
+
+
+# A checkpoint is overdue at 3 intervals plus this: one slow round is not an alarm.
+OVERDUE_FACTOR = 3
+OVERDUE_GRACE_SECONDS = 30.0

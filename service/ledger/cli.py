@@ -13,7 +13,7 @@ import asyncpg
 from tqdm import tqdm
 
 from service.config import Settings
-from service.ledger.audit import AuditFailure, audit
+from service.ledger.audit import DEFAULT_SAMPLE, AuditFailure, audit
 from service.ledger.checkpoint import NoteError, VerifierKey
 from service.ledger.signing import SETTING, read_key, write_key_pair
 from service.ledger.verify import Report, verify_ledger
@@ -38,15 +38,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     aud.add_argument("--key", required=True, help="the log's verifier key <name>+<id>+<key>")
     aud.add_argument("--state", type=Path, required=True, help="trusted checkpoint file")
     aud.add_argument(
-        "--sample", type=_positive, default=None, help="check N random events of the whole log"
+        "--sample",
+        type=_not_negative,
+        default=DEFAULT_SAMPLE,
+        help=f"also re-check N random older events on every run (default {DEFAULT_SAMPLE})",
     )
     aud.set_defaults(func=cmd_audit)
 
 
-def _positive(text: str) -> int:
+def _not_negative(text: str) -> int:
     value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
     return value
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from service.config import ConfigError, Settings
@@ -29,9 +30,21 @@ def read_key(path: Path) -> SigningKey:
     except OSError as e:
         raise ConfigError(f"{SETTING}: cannot read signing key {path}: {e.strerror}") from None
     try:
-        return SigningKey.parse(text)
+        key = SigningKey.parse(text)
     except NoteError as e:
         raise ConfigError(f"{SETTING}: {path} is not a signing key: {e}") from None
+    _refuse_shared(path)
+    return key
+
+
+def _refuse_shared(path: Path) -> None:
+    """A key that group or others may read may have been copied: refuse it, naming the fix."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(
+            f"{SETTING}: {path} may be read by group or others (mode {mode:04o});"
+            f" make it private with: chmod 600 {path}"
+        )
 
 
 def signing_key(settings: Settings) -> SigningKey | None:

@@ -30,10 +30,8 @@ NODES_SQL = """
 SELECT n.level, n.index, n.hash FROM merkle_nodes n
 JOIN unnest($1::smallint[], $2::bigint[]) AS w(level, index) USING (level, index)
 """
-INSERT_NODES_SQL = """
-INSERT INTO merkle_nodes (level, index, hash)
-SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])
-"""
+# Through the functions of schema/006_roles.sql: the service's role may not insert itself.
+INSERT_NODES_SQL = "SELECT pledger_add_nodes($1::smallint[], $2::bigint[], $3::bytea[])"
 CHECKPOINT_COLUMNS = "tree_size, root_hash, note, signed_at"
 # RFC 6962 leaf hashes of the events after a position, exactly over the stored bytes.
 LEAVES_SQL = """
@@ -149,10 +147,7 @@ class TreeStore:
 
     async def add_checkpoint(self, tree_size: int, root_hash: bytes, note: str) -> bool:
         """Store a signed checkpoint; False when one for this size exists (it is never replaced)."""
-        sql = (
-            "INSERT INTO checkpoints (tree_size, root_hash, note) VALUES ($1, $2, $3)"
-            " ON CONFLICT (tree_size) DO NOTHING RETURNING tree_size"
-        )
+        sql = "SELECT pledger_add_checkpoint($1, $2, $3)"
         with translate_db_errors():
             return await self._pool.fetchval(sql, tree_size, root_hash, note) is not None
 

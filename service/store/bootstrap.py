@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit, urlunsplit
 
 from service.config import Settings
 from service.store.database import (
@@ -26,6 +27,17 @@ def resolve_database(settings: Settings) -> Settings:
     asyncio.run(ensure_database(admin, EMBEDDED_DATABASE))
     dsn = with_database(admin, EMBEDDED_DATABASE)
     return settings.model_copy(update={"database_url": dsn})
+
+
+SERVICE_LOGIN = "pledger_service"  # created by schema/006_roles.sql
+
+
+def service_login(settings: Settings) -> str:
+    """The resolved database's DSN with the service's own login instead of the owner."""
+    assert settings.database_url
+    parts = urlsplit(settings.database_url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{SERVICE_LOGIN}@{host}"))
 
 
 def migrated_database(settings: Settings) -> str:

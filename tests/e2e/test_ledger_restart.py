@@ -11,6 +11,7 @@ import pytest
 from service.config import ConfigError, Settings
 from service.ledger.audit import audit
 from service.ledger.background import ledger_background
+from service.ledger.signing import write_key_pair
 from tests.e2e.test_ledger_tamper import pledger
 from tests.ledger_support import LedgerEnv, ledger_env
 
@@ -62,3 +63,13 @@ async def test_serve_refuses_to_start_with_a_missing_key(env: LedgerEnv, tmp_pat
     status, out = await pledger(env, "serve", "--port", "0")
     assert status != 0
     assert "PLEDGER_SIGNING_KEY" in out and "nowhere.key" in out
+
+
+def test_a_signing_key_others_may_read_stops_start_up_naming_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "shared.key"
+    write_key_pair("shared.pledger.test", path)
+    path.chmod(0o640)
+    with pytest.raises(ConfigError, match=r"shared.key may be read by group .* chmod 600"):
+        ledger_background(Settings(signing_key=path))
+    path.chmod(0o600)
+    ledger_background(Settings(signing_key=path))

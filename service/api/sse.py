@@ -92,7 +92,7 @@ async def live_events(request: web.Request) -> web.StreamResponse:
     query = params(request, LiveParams)
     after = _resume_position(request, query.after)
     types = query.type or None
-    frame = _frame
+    frame: Frame = _shared_frame
     if query.format == "cloudevents" or accepts(request, cloudevents.STRUCTURED_TYPE):
         frame = functools.partial(_cloudevent_frame, request.app[EVENT_SOURCE])
     live, task = request.app[LIVE], asyncio.current_task()
@@ -134,8 +134,8 @@ async def _serve(
         log.info("live stream closed: %s", e)
         if request.transport is not None:
             request.transport.abort()
-    except ConnectionResetError:
-        pass  # the client went away; nothing to answer
+    except ConnectionError:
+        pass  # the client went away (reset, or lost while we waited to write)
     except Exception:
         # The status line is sent: a problem document can no longer be. End the body so the
         # client sees the stream close and reconnects, instead of waiting on silence.
@@ -170,7 +170,9 @@ class SlowConsumer(Exception):
 
 async def _send(response: web.StreamResponse, data: bytes, stall: float) -> None:
     try:
-        await asyncio.wait_for(response.write(data), stall)
+        # asyncio.timeout, not wait_for: no extra task per write for every stream.
+        async with asyncio.timeout(stall):
+            await response.write(data)
     except TimeoutError:
         raise SlowConsumer(f"the client took nothing for {stall:g} s") from None
 
@@ -191,7 +193,7 @@ async def _stream(
     await _send(response, b"retry: 1000\n\n", stall)
     position = after
     while True:
-        wake, seen = tail.waiter(), tail.head  # taken before looking: no append is missed
+        wake, seen = tail.waiter(types), tail.head  # taken before looking: none is missed
         if tail.holds(position):
             events = tail.after(position, types, BATCH_EVENTS)
         else:
@@ -207,7 +209,8 @@ async def _stream(
         if events:
             continue
         try:
-            await asyncio.wait_for(wake.wait(), heartbeat)
+            async with asyncio.timeout(heartbeat):
+                await wake.wait()
         except TimeoutError:
             await _send(response, b": keep-alive\n\n", stall)
 
@@ -224,6 +227,13 @@ def _frames(events: list[RecordedEvent], frame: Frame) -> tuple[bytes, int]:
         if size >= BATCH_BYTES:
             return "".join(out).encode("utf-8"), event.position
     return "".join(out).encode("utf-8"), events[-1].position
+
+
+# Streams that follow the tail share its event objects: each is rendered once for all of them,
+# not once per stream (a thousand streams, a thousand renderings of every write).
+@functools.lru_cache(maxsize=1024)
+def _shared_frame(event: RecordedEvent) -> str:
+    return _frame(event)
 
 
 def _frame(event: RecordedEvent) -> str:

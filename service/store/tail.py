@@ -28,7 +28,8 @@ class LogTail:
         self._events: list[RecordedEvent] = []
         self.first = 0  # position of _events[0]; no events held while first > head
         self.head = -1  # -1: not started yet
-        self._wake = asyncio.Event()
+        # One wake-up per filter: a stream of rare types is not woken by every other write.
+        self._wakes: dict[frozenset[str] | None, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
         self._started = asyncio.Event()
 
@@ -38,9 +39,14 @@ class LogTail:
             self._task = asyncio.create_task(self._follow(), name="pledger-log-tail")
         await self._started.wait()
 
-    def waiter(self) -> asyncio.Event:
-        """Take this before looking; it is set by the next change of `head`."""
-        return self._wake
+    def waiter(self, types: Sequence[str] | None = None) -> asyncio.Event:
+        """Take this before looking; it is set by the next event of one of `types` (any type
+        when None)."""
+        key = frozenset(types) if types else None
+        wake = self._wakes.get(key)
+        if wake is None:
+            wake = self._wakes[key] = asyncio.Event()
+        return wake
 
     def after(self, position: int, types: Sequence[str] | None, limit: int) -> list[RecordedEvent]:
         """Held events after `position` (which must be >= first - 1), at most `limit`."""
@@ -77,8 +83,12 @@ class LogTail:
             drop = len(self._events) - self._keep
             self._events = self._events[drop:]
             self.first += drop
-        wake, self._wake = self._wake, asyncio.Event()
-        wake.set()
+        # Halfway to the next trim every filter is woken, so that a stream whose types are not
+        # being written moves its position on while it is still held here, and never has to
+        # read from the database to pass over events it does not want.
+        everyone = len(self._events) == self._keep + self._keep // 2
+        for key in [k for k in self._wakes if everyone or k is None or event.type in k]:
+            self._wakes.pop(key).set()
 
     async def _start_head(self) -> int:
         delay = 0.1

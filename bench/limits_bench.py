@@ -153,9 +153,10 @@ async def run(args: argparse.Namespace, dsn: str) -> None:
         # write is sent to every stream, a thousand socket writes per append.
         idle = await open_streams(url, port, args.idle, args.events, "&type=bench_never")
         following = await open_streams(url, port, args.idle, args.events, "")
+        n = args.idle
         print(f"write p50: {quiet:.1f} ms with no streams; {idle:.1f} ms ({idle / quiet:.2f}x)"
-              f" with {args.idle} idle SSE streams (goal: within 2x); {following:.1f} ms"
-              f" ({following / quiet:.2f}x) with {args.idle} streams receiving every write")  # fmt: skip
+              f" with {n} idle SSE streams (goal: within 2x); {following:.1f} ms"
+              f" ({following / quiet:.2f}x) with {n} streams receiving every write")  # fmt: skip
         before, peak = await stalled_readers(port, server, args.stalled)
         print(f"RSS: {before:.0f} MB before, {peak:.0f} MB peak with {args.stalled} stalled"
               f" readers from position 0: +{peak - before:.0f} MB (goal: < 100 MB)")  # fmt: skip

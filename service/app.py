@@ -31,6 +31,7 @@ from service.projections.background import projector_background
 from service.projections.readmodel import TableReadModel
 from service.relay.background import relay_background
 from service.store.bootstrap import open_store
+from service.store.database import create_pool
 from service.store.ports import EventStore
 from service.store.postgres import PostgresStore
 from service.web.routes import setup_pages
@@ -67,6 +68,8 @@ def create_app(
         if pool is None and isinstance(store, PostgresStore):
             pool = store.pool
         _wire(app, store, pool)
+    if settings.read_database_url:
+        app.cleanup_ctx.append(_read_database)
     for part in background:
         app.cleanup_ctx.append(_worker(part))
         alarms = getattr(part, "alarms", None)
@@ -98,6 +101,28 @@ async def _postgres_store(app: web.Application) -> AsyncIterator[None]:
     async with open_store(app[SETTINGS]) as store:
         _wire(app, store, store.pool)
         yield
+
+
+async def _read_database(app: web.Application) -> AsyncIterator[None]:
+    """Reads that tolerate lag on PLEDGER_READ_DATABASE_URL (e.g. a streaming replica): the read
+    tables and the min_position wait on their checkpoint there; the log stays on the primary."""
+    settings = app[SETTINGS]
+    if app[POOL] is None or not settings.read_database_url:
+        log.warning("PLEDGER_READ_DATABASE_URL needs PostgreSQL as the store; not used")
+        yield
+        return
+    pool = await create_pool(
+        settings.read_database_url,
+        role=settings.db_role,
+        min_size=min(settings.pool_min_size, settings.pool_max_size),
+        max_size=settings.pool_max_size,
+        timeout=settings.db_timeout_seconds,
+    )
+    app[READ_MODEL] = TableReadModel(app[STORE], pool)
+    try:
+        yield
+    finally:
+        await pool.close()
 
 
 def _worker(part: Background) -> Callable[[web.Application], AsyncIterator[None]]:

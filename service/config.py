@@ -28,6 +28,8 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("DATABASE_URL", "PLEDGER_DATABASE_URL")
     )
     data_dir: Path = Field(default_factory=default_data_dir)
+    # Reads that tolerate lag (lists, compliance) go here, e.g. to a streaming replica.
+    read_database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     db_role: str = "pledger_app"

@@ -80,3 +80,16 @@ async def test_a_relay_killed_mid_stream_leaves_every_event_once_in_order(env: R
     assert len(ids) == len(set(ids))  # exactly once
     assert ids == log  # every event, in log order
     assert 300 <= killed_at < len(log)
+
+
+async def test_relay_without_a_nats_url_says_so_in_one_line() -> None:
+    environment = {k: v for k, v in os.environ.items() if k != "PLEDGER_NATS_URL"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "service", "relay", env=environment,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await proc.communicate()
+    assert proc.returncode != 0
+    assert err.decode().splitlines() == [
+        "pledger relay: PLEDGER_NATS_URL is not set: nowhere to relay to"
+    ]

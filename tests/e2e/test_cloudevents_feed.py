@@ -28,7 +28,7 @@ def _read(document: dict) -> object:
 
 async def test_the_log_as_a_cloudevents_batch(client, pg_store) -> None:
     head = await pg_store.head_position()
-    stream = unique("commitment")
+    stream = unique("feed")
     result = await pg_store.append(stream, [new_event(n=i) for i in range(3)], "no_stream")
     resp = await client.get(f"/v1/events?after={head}&limit=2", headers={"Accept": BATCH})
     assert resp.status == 200
@@ -61,7 +61,7 @@ async def test_plain_json_unless_the_batch_is_asked_for_by_name(client, pg_store
 
 async def test_live_events_as_structured_cloudevents(client, pg_store) -> None:
     head = await pg_store.head_position()
-    stream = unique("party")
+    stream = unique("live")
     await pg_store.append(stream, [new_event(n=i) for i in range(2)], "no_stream")
     by_query = await client.get(f"/v1/events/live?after={head}&format=cloudevents")
     by_accept = await client.get(

@@ -20,6 +20,7 @@ from service.api.health import database_readiness, memory_readiness
 from service.api.keys import EVENT_SOURCE, POOL, READ_MODEL, READINESS, SETTINGS, STORE, TREE
 from service.api.metrics import metrics_middleware, setup_metrics
 from service.api.problems import problem_middleware, request_log_middleware
+from service.api.ratelimit import rate_limit_middleware, setup_rate_limits
 from service.api.routes import setup_routes
 from service.commitments.readmodel import FoldedReadModel
 from service.config import Settings
@@ -56,6 +57,7 @@ def create_app(
             metrics_middleware,
             request_log_middleware,
             problem_middleware,
+            rate_limit_middleware,
             guard_middleware,
         ],
         client_max_size=settings.max_body_bytes,
@@ -76,6 +78,7 @@ def create_app(
         if isinstance(alarms, LedgerAlarms):
             app[ALARMS] = alarms
     setup_guards(app)
+    setup_rate_limits(app)
     setup_routes(app)
     setup_metrics(app)
     setup_cors(app, settings.cors_origins)

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # A request body must arrive within this many seconds, or the answer is 408 (docs/security.md).
     body_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Token bucket per client (principal, else address): this many requests a second, bursts of
+    # rate_limit_burst; 0 turns it off. Past it: 429 with Retry-After (docs/security.md).
+    rate_limit_per_second: float = Field(default=100.0, ge=0)
+    rate_limit_burst: int = Field(default=1000, ge=1)
+    # No statement of the service runs longer; past it the request is 503 (docs/security.md).
+    statement_timeout_seconds: float = Field(default=15.0, gt=0)
     page_limit_default: int = Field(default=100, ge=1)
     page_limit_max: int = Field(default=1000, ge=1)
     append_batch_max: int = Field(default=500, ge=1)

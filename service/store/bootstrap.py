@@ -62,6 +62,7 @@ async def open_store(
         min_size=min(settings.pool_min_size, max_size or settings.pool_max_size),
         max_size=max_size or settings.pool_max_size,
         timeout=settings.db_timeout_seconds,
+        statement_timeout=settings.statement_timeout_seconds,
     )
     store = PostgresStore(
         pool,

@@ -62,7 +62,15 @@ async def ensure_database(admin_dsn: str, name: str) -> None:
         await conn.close()
 
 
-async def create_pool(dsn: str, *, role: str, min_size: int, max_size: int, timeout: float) -> Any:
+async def create_pool(
+    dsn: str,
+    *,
+    role: str,
+    min_size: int,
+    max_size: int,
+    timeout: float,
+    statement_timeout: float | None = None,
+) -> Any:
     """A pool whose connections act as `role` (SELECT/INSERT on the log) when the server allows."""
 
     async def init(conn: asyncpg.Connection) -> None:
@@ -70,6 +78,10 @@ async def create_pool(dsn: str, *, role: str, min_size: int, max_size: int, time
         await conn.execute(
             "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED"
         )
+        if statement_timeout is not None:
+            # No request may hold the database longer (docs/security.md); a SET takes no
+            # parameters, and the value is a number from Settings, never from a request.
+            await conn.execute(f"SET statement_timeout = {int(statement_timeout * 1000)}")
         if role and await conn.fetchval(
             "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)"
             " AND pg_has_role(current_user, $1, 'MEMBER')",

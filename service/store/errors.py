@@ -17,6 +17,8 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.TooManyConnectionsError,
+    # statement_timeout: an answer that would cost more than the bound is not given (503).
+    asyncpg.exceptions.QueryCanceledError,
 )
 
 

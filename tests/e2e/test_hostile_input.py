@@ -8,11 +8,13 @@ import contextlib
 import json
 from typing import Any
 
+import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.app import create_app
+from service.store.bootstrap import open_store
 from tests.support import unique
 
 PROBLEM = "application/problem+json"
@@ -232,3 +234,33 @@ async def test_a_body_that_does_not_arrive_in_time_is_408(
     )
     assert head.startswith(b"HTTP/1.1 408"), head
     assert b"application/problem+json" in head
+
+
+async def test_a_client_past_its_rate_gets_429_with_retry_after(
+    aiohttp_client: Any, settings: Any, pg_store: Any
+) -> None:
+    tight = settings.model_copy(update={"rate_limit_per_second": 0.5, "rate_limit_burst": 3})
+    client = await aiohttp_client(create_app(tight, store=pg_store))
+    answers = [await client.get("/v1/events?limit=1") for _ in range(4)]
+    assert [r.status for r in answers] == [200, 200, 200, 429]
+    assert [r.headers["RateLimit-Remaining"] for r in answers] == ["2", "1", "0", "0"]
+    refused = answers[-1]
+    assert refused.content_type == PROBLEM and int(refused.headers["Retry-After"]) >= 1
+    assert "requests a second" in (await refused.json())["detail"]
+    assert (await client.get("/healthz")).status == 200  # probes are never limited
+
+
+async def test_a_statement_past_the_timeout_is_503(aiohttp_client: Any, settings: Any) -> None:
+    """A read stuck behind a lock is bounded by the statement timeout: 503, not a hang."""
+    quick = settings.model_copy(update={"statement_timeout_seconds": 0.5})
+    async with open_store(quick) as store:
+        client = await aiohttp_client(create_app(quick, store=store))
+        blocker = await asyncpg.connect(settings.database_url)
+        try:
+            async with blocker.transaction():
+                await blocker.execute("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
+                status, problem = await answer(client, "GET", "/v1/events?limit=1")
+            assert status == 503 and problem["type"].endswith("/unavailable")
+        finally:
+            await blocker.close()
+        assert (await client.get("/v1/events?limit=1")).status == 200

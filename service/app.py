@@ -36,6 +36,7 @@ from service.store.database import create_pool
 from service.store.ports import EventStore
 from service.store.postgres import PostgresStore
 from service.web.routes import setup_pages
+from service.webhooks.background import deliverer_background
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,11 @@ def default_background(settings: Settings) -> tuple[Background, ...]:
     """Every worker a production server runs beside the API; none on API-only replicas."""
     if not settings.workers:
         return ()
-    parts = [ledger_background(settings), projector_background(settings)]
+    parts = [
+        ledger_background(settings),
+        projector_background(settings),
+        deliverer_background(settings),
+    ]
     if settings.nats_url:
         parts.append(relay_background(settings))
     return tuple(parts)

@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     nats_duplicate_window_seconds: float = Field(default=600.0, gt=0)
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_ack_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Webhooks (docs/operations.md): a delivery is retried for at least 24 h; an endpoint whose
+    # every attempt failed for disable_after hours is disabled.
+    webhook_retry_hours: float = Field(default=24.0, ge=24)
+    webhook_disable_after_hours: float = Field(default=120.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    webhook_concurrency: int = Field(default=32, ge=1, le=1000)
 
 
 class ConfigError(Exception):

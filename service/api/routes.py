@@ -13,6 +13,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.api import commitments, compliance, entities, health, ledger, openapi, sse, streams
+from service.api import webhooks as hooks
 from service.api import params as p
 from service.api import schemas as s
 from service.api.keys import SETTINGS
@@ -119,6 +120,25 @@ ROUTES: list[Route] = [
           "getCommitmentHistory", "commitments",
           "Every event known at known_at, corrections marked", {200: s.History},
           errors=(404, 503), params=p.HistoryParams),
+    # Webhooks on derived status changes (docs/api.md#webhooks)
+    Route("POST", "/v1/webhooks", hooks.post_webhook, "createWebhook", "webhooks",
+          "Subscribe a URL to status changes; the answer alone shows the secret",
+          {201: hooks.CreatedWebhook}, body=hooks.BODY, body_name="CreateWebhook",
+          errors=(503,), headers=hooks.LOCATION,
+          example={"url": "https://alerts.example.org/pledger", "party": "acme",
+                   "changes": ["verdict"]}),
+    Route("GET", "/v1/webhooks", hooks.list_webhooks, "listWebhooks", "webhooks",
+          "The subscriptions the caller manages, in id order", {200: hooks.WebhookPage},
+          errors=(503,), params=hooks.WebhookPageParams),
+    Route("GET", "/v1/webhooks/{id}", hooks.get_webhook, "getWebhook", "webhooks",
+          "One subscription: filters and state (active, or disabled and why)",
+          {200: hooks.Webhook}, errors=(404, 503)),
+    Route("DELETE", "/v1/webhooks/{id}", hooks.delete_webhook, "deleteWebhook", "webhooks",
+          "Delete a subscription, its queued deliveries and its log", {204: None},
+          errors=(404, 503)),
+    Route("GET", "/v1/webhooks/{id}/deliveries", hooks.list_deliveries, "listWebhookDeliveries",
+          "webhooks", "The delivery log, newest first: one entry per attempt",
+          {200: hooks.DeliveryPage}, errors=(404, 503), params=hooks.DeliveryPageParams),
 ]  # fmt: skip
 
 

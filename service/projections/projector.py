@@ -28,6 +28,7 @@ from service.projections.streams import (
     commitment_stream_of,
 )
 from service.store.ports import EventStore
+from service.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,8 @@ class Projector:
                 if locked != (self.generation, self.position):
                     raise Resync(f"expected {(self.generation, self.position)}, found {locked}")
                 await tables.write_batch(self.conn, self.generation, rows, position)
+                if self.follow_live:  # a rebuild's rows are not news (docs/operations.md)
+                    await outbox.announce_rows(self.conn, rows)
         except Resync as e:
             log.info("projector resyncing: %s", e)
             self.position = -1

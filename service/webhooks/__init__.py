@@ -1,0 +1,1 @@
+"""Webhooks on derived status changes: subscriptions, the outbox, the deliverer."""

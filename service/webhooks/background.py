@@ -1,0 +1,48 @@
+"""The deliverer's part of `pledger serve`: a runner that delivers when it holds the lock."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+
+from aiohttp import web
+
+from service.api.keys import POOL
+from service.config import Settings
+from service.webhooks.leader import DelivererRunner
+from service.webhooks.policy import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+
+def policy_of(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        retry_for=timedelta(hours=settings.webhook_retry_hours),
+        disable_after=timedelta(hours=settings.webhook_disable_after_hours),
+    )
+
+
+def deliverer_background(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def deliverer(app: web.Application) -> AsyncIterator[None]:
+        if app[POOL] is None or not settings.database_url:
+            log.warning("the webhook deliverer needs PostgreSQL; not running it")
+            yield
+            return
+        runner = DelivererRunner(
+            settings.database_url,
+            role=settings.db_role,
+            policy=policy_of(settings),
+            timeout_seconds=settings.webhook_timeout_seconds,
+            concurrency=settings.webhook_concurrency,
+            poll_interval=settings.poll_interval_seconds,
+        )
+        task = asyncio.create_task(runner.run(), name="pledger-webhooks")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return deliverer

@@ -1,0 +1,56 @@
+"""Two deliverers on one database: one leads; killing it mid-stream hands over, and the receiver
+gets every notification, a message twice at most when it was in flight at the kill."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from service.webhooks.leader import DelivererRunner
+from tests.integration.commitment_world import Db, make, own_database, running
+from tests.support import unique, wait_for
+from tests.webhook_support import deliveries, receiving, subscribe
+
+Task = asyncio.Task[None]
+
+
+@asynccontextmanager
+async def runner_task(db: Db, concurrency: int) -> AsyncIterator[tuple[DelivererRunner, Task]]:
+    runner = DelivererRunner(
+        db.dsn, role="pledger_app", poll_interval=0.05, concurrency=concurrency
+    )
+    task = asyncio.create_task(runner.run())
+    try:
+        yield runner, task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_a_killed_deliverer_hands_over_without_losing_a_notification(
+    server_dsn: str,
+) -> None:
+    concurrency = 4
+    async with own_database(server_dsn) as db, receiving() as hook:
+        p = unique("p")
+        sub = await subscribe(db.pool, hook, party=p)
+        async with running(db), runner_task(db, concurrency) as (first, first_task):
+            await wait_for(first.leading.is_set)
+            async with runner_task(db, concurrency) as (second, _):
+                for _ in range(20):
+                    await make(db, unique("c"), p)
+                await wait_for(lambda: len(hook.verified) >= 5)
+                first_task.cancel()  # the leader dies mid-stream
+                with contextlib.suppress(asyncio.CancelledError):
+                    await first_task
+                await wait_for(second.leading.is_set)
+                for _ in range(20):
+                    await make(db, unique("c"), p)
+                await wait_for(lambda: len(hook.verified) == 40, timeout=30)
+        queued = await deliveries(db.pool, sub["id"])
+        assert len(queued) == 40 and {d["state"] for d in queued} == {"delivered"}
+        assert set(hook.verified) == {str(d["message_id"]) for d in queued}
+        assert hook.rejected == [] and 40 <= hook.posts <= 40 + concurrency

@@ -45,7 +45,8 @@ class Receiver:
         self.status = 204
         self.posts = 0
         self.verified: dict[str, dict[str, Any]] = {}
-        self.rejected: list[str] = []  # posts whose signature or shape did not verify
+        self.rejected: list[str] = []
+        self.ids: list[str] = []  # webhook-id of every post, in arrival order  # posts whose signature or shape did not verify
         self.arrived: dict[str, float] = {}  # webhook-id -> loop time of the first arrival
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/hook"
@@ -54,6 +55,7 @@ class Receiver:
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.text()
         self.posts += 1
+        self.ids.append(request.headers.get("webhook-id", ""))
         try:
             payload = Webhook(self.secret).verify(body, dict(request.headers))
             assert payload["data"]["id"] == request.headers["webhook-id"]

@@ -13,9 +13,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from service.api import commitments, compliance, entities, health, ledger, openapi, sse, streams
-from service.api import webhooks as hooks
 from service.api import params as p
 from service.api import schemas as s
+from service.api import webhooks as hooks
 from service.api.keys import SETTINGS
 from service.api.rendering import json_response
 from service.api.table import Route

@@ -131,4 +131,3 @@ async def list_deliveries(request: web.Request) -> Reply:
         )
     next_before = log[limit - 1]["id"] if len(log) > limit else None
     return Reply({"deliveries": log[:limit], "next": next_before})
-

@@ -104,10 +104,12 @@ class Deliverer:
 
     async def _attempt(self, d: Any) -> None:
         try:
+            # The slot is held until the outcome is recorded: a deliverer killed now leaves at
+            # most `concurrency` posts unrecorded, which its successor posts again.
             async with self.slots:
                 outcome = await self._post(d)
-            async with self.pool.acquire() as conn:
-                await queue.record(conn, d, outcome, self.clock(), self.policy, self.rng)
+                async with self.pool.acquire() as conn:
+                    await queue.record(conn, d, outcome, self.clock(), self.policy, self.rng)
         except asyncio.CancelledError:
             raise
         except Exception:  # a task of a long-running loop: log; the delivery stays queued

@@ -110,11 +110,12 @@ class DelivererRunner:
             while True:
                 wake.clear()
                 await deliverer.tick()
-                due = await deliverer.next_due()
+                wait = _seconds_until(await deliverer.next_due(), self.clock(), self.poll_interval)
+                # asyncio.timeout, not wait_for: 3.11's wait_for can lose a cancellation that
+                # races the event, and this loop would then outlive its task's cancel().
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        wake.wait(), _seconds_until(due, self.clock(), self.poll_interval)
-                    )
+                    async with asyncio.timeout(wait):
+                        await wake.wait()
         finally:
             if not conn.is_closed():  # a listener left behind would fail the release
                 await conn.remove_listener(outbox.CHANNEL, woken)

@@ -50,7 +50,12 @@ async def test_a_killed_deliverer_hands_over_without_losing_a_notification(
                 for _ in range(20):
                     await make(db, unique("c"), p)
                 await wait_for(lambda: len(hook.verified) == 40, timeout=30)
+
+                async def all_recorded() -> bool:
+                    queued = await deliveries(db.pool, sub["id"])
+                    return len(queued) == 40 and {d["state"] for d in queued} == {"delivered"}
+
+                await wait_for(all_recorded)  # the last attempts' outcomes are being written
         queued = await deliveries(db.pool, sub["id"])
-        assert len(queued) == 40 and {d["state"] for d in queued} == {"delivered"}
         assert set(hook.verified) == {str(d["message_id"]) for d in queued}
         assert hook.rejected == [] and 40 <= hook.posts <= 40 + concurrency

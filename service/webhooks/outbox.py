@@ -29,6 +29,7 @@ CHANNEL = "pledger_webhooks"  # NOTIFY'd when deliveries are queued: the deliver
 SHARE_CLOCK_SQL = "SELECT scanned_until FROM webhook_clock FOR SHARE"
 LOCK_CLOCK_SQL = "SELECT scanned_until FROM webhook_clock FOR UPDATE"
 SET_CLOCK_SQL = "UPDATE webhook_clock SET scanned_until = $1"
+ANY_ACTIVE_SQL = "SELECT EXISTS (SELECT 1 FROM webhook_subscriptions WHERE state = 'active')"
 SEEN_SQL = """
 SELECT commitment_id, verdict, disputed, schedule FROM webhook_status_seen
 WHERE commitment_id = ANY($1::text[])
@@ -123,6 +124,8 @@ async def _record(conn: Any, changes: Sequence[Change], now: datetime) -> int:
     if not changes:
         return 0
     await conn.execute(SET_SEEN_SQL, *_seen_arrays(changes))
+    if not await conn.fetchval(ANY_ACTIVE_SQL):
+        return 0  # nobody listens: spare a catch-up the payloads
     columns: list[list[Any]] = [[] for _ in range(6)]
     for change in changes:
         message_id = str(uuid.uuid4())

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from service.log.records import parse_time
+from service.projections.rebuild import rebuild
 from tests.integration.commitment_world import (
     Db,
     day,
@@ -111,3 +112,15 @@ async def test_a_passing_due_date_is_announced_once_at_its_instant(db: Db) -> No
     *_, met = [d["data"] for d in await deliveries(db.pool, sub["id"])]
     assert met["old"]["schedule"] == "overdue" and met["new"]["schedule"] == "met_on_time"
     assert len(await deliveries(db.pool, sub["id"])) == 3
+
+
+async def test_a_rebuild_announces_nothing(db: Db) -> None:
+    p = unique("p")
+    sub = await subscribe(db.pool, Receiver(), party=p)
+    await make(db, unique("c"), p)
+    await catch_up(db)
+    assert len(await deliveries(db.pool, sub["id"])) == 1
+    report = await rebuild(db.store, db.dsn, role="pledger_app")
+    assert report.generation == 2
+    await catch_up(db)  # the live projector, now on the rebuilt generation
+    assert len(await deliveries(db.pool, sub["id"])) == 1

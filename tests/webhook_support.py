@@ -45,8 +45,8 @@ class Receiver:
         self.status = 204
         self.posts = 0
         self.verified: dict[str, dict[str, Any]] = {}
-        self.rejected: list[str] = []
-        self.ids: list[str] = []  # webhook-id of every post, in arrival order  # posts whose signature or shape did not verify
+        self.rejected: list[str] = []  # posts whose signature or shape did not verify
+        self.ids: list[str] = []  # webhook-id of every post, in arrival order
         self.arrived: dict[str, float] = {}  # webhook-id -> loop time of the first arrival
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/hook"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from service.projections.rows import StatusRow
+from service.projections.rows import TICK, StatusRow
 from service.webhooks.changes import (
     NOTHING,
     STATUS_CHANGED,
@@ -158,7 +158,8 @@ def _switched(r: Any) -> Change:
         old = Announced(r["seen_verdict"], r["seen_disputed"], r["seen_schedule"])
     new = Announced(r["verdict"], r["disputed"], r["schedule_after"])
     subject = Subject(r["commitment_id"], r["promisor"], list(r["promisees"]), r["agreement"])
-    return Change(subject, old, new, r["last_position"], "clock", r["switch_at"])
+    # The stored step shows `after` once now > switch_at: from one tick past it.
+    return Change(subject, old, new, r["last_position"], "clock", r["switch_at"] + TICK)
 
 
 def _seen(r: Any) -> Announced:

@@ -10,6 +10,7 @@ import pytest
 
 from service.log.records import parse_time
 from service.projections.rebuild import rebuild
+from service.projections.rows import TICK
 from tests.integration.commitment_world import (
     Db,
     day,
@@ -88,11 +89,14 @@ async def test_a_passing_due_date_is_announced_once_at_its_instant(db: Db) -> No
     due_by = status.due_by
     clock = Clock()
     async with deliverer_on(db.pool, db.dsn, clock=clock) as deliverer:
-        clock.to(due_by)  # at the due instant it is still not due
+        clock.to(due_by - timedelta(seconds=1))
+        await deliverer.tick()
+        switch = await deliverer.next_due()  # the deliverer wakes just after it
+        assert switch is not None and due_by - timedelta(seconds=1) < switch <= due_by
+        clock.to(switch)  # the stored step still shows not_due at its switch_at
         await deliverer.tick()
         assert len(await deliveries(db.pool, sub["id"])) == 1
-        assert await deliverer.next_due() == due_by  # the deliverer wakes just after it
-        clock.advance(timedelta(microseconds=1))
+        clock.advance(TICK)
         await deliverer.tick()
         for later in (timedelta(seconds=1), timedelta(days=3)):
             clock.advance(later)
@@ -101,7 +105,9 @@ async def test_a_passing_due_date_is_announced_once_at_its_instant(db: Db) -> No
     assert made["new"]["schedule"] == "not_due"
     assert switched["old"] == made["new"] and switched["new"]["schedule"] == "overdue"
     assert switched["changed"] == ["schedule"] and switched["cause"] == "clock"
-    assert parse_time(switched["at"]) == due_by
+    assert parse_time(switched["at"]) == switch + TICK
+    assert fold_now(c, switch + TICK).schedule == "overdue"  # type: ignore[union-attr]
+    assert fold_now(c, switch).schedule == "not_due"  # type: ignore[union-attr]
 
     # The projector, whose clock is still ten days behind, folds a later event: it takes the
     # switch the scan announced as made, so only the verdict's own change is news.

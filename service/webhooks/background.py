@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
-from aiohttp import web
-
-from service.api.keys import POOL
 from service.config import Settings
+from service.store.ports import EventStore
 from service.webhooks.leader import DelivererRunner
 from service.webhooks.policy import RetryPolicy
 
@@ -25,9 +25,12 @@ def policy_of(settings: Settings) -> RetryPolicy:
     )
 
 
-def deliverer_background(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
-    async def deliverer(app: web.Application) -> AsyncIterator[None]:
-        if app[POOL] is None or not settings.database_url:
+def deliverer_background(
+    settings: Settings,
+) -> Callable[[EventStore, Any], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def deliverer(store: EventStore, pool: Any) -> AsyncIterator[None]:
+        if pool is None or not settings.database_url:
             log.warning("the webhook deliverer needs PostgreSQL; not running it")
             yield
             return

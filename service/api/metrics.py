@@ -19,6 +19,7 @@ from prometheus_client.metrics_core import Metric
 
 from service.api.keys import POOL
 from service.api.sse import LIVE
+from service.ledger.alarms import ALARM_NAMES, ALARMS
 from service.observability.metrics import HTTP_DURATION, HTTP_REQUESTS, REGISTRY, Union
 from service.store.errors import CONNECTION_ERRORS
 
@@ -94,6 +95,15 @@ async def _live_metrics(app: web.Application) -> list[Metric]:
     if LIVE in app:
         found.append(_gauge("pledger_sse_streams_open", "Open /v1/events/live streams.",
                             len(app[LIVE].tasks)))  # fmt: skip
+    alarms = app.get(ALARMS)
+    if alarms is not None:
+        raised = GaugeMetricFamily(
+            "pledger_ledger_alarm", "1 while the ledger alarm is raised (docs/ledger.md).",
+            labels=["alarm"],
+        )  # fmt: skip
+        for name in ALARM_NAMES:
+            raised.add_metric([name], 1 if name in alarms.active else 0)
+        found.append(raised)
     pool: Any = app.get(POOL)
     if pool is None:
         return found

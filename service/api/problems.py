@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,7 @@ log = logging.getLogger("pledger.api")
 access_log = logging.getLogger("pledger.access")
 
 PROBLEM_BASE = "https://pledger.dev/problems/"
+REQUEST_ID_FORM = re.compile(r"[\x21-\x7e]{1,200}")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # The one table: error class -> (HTTP status, stable problem type). First match wins.
@@ -108,7 +110,9 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 @web.middleware
 async def request_log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    request_id = request.headers.get("X-Request-Id", "")
+    if not REQUEST_ID_FORM.fullmatch(request_id):
+        request_id = uuid.uuid4().hex  # a client's id is echoed and logged only when it is tame
     request[REQUEST_ID] = request_id
     REQUEST_ID_VAR.set(request_id)  # every log line of this request carries it
     started = time.perf_counter()

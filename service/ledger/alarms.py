@@ -44,3 +44,4 @@ class LedgerAlarms:
 
 
 ALARMS = web.AppKey("ledger_alarms", LedgerAlarms)
+ALARM_NAMES = ("fork", "signing_refused", "checkpoint_overdue")

@@ -264,3 +264,10 @@ async def test_a_statement_past_the_timeout_is_503(aiohttp_client: Any, settings
         finally:
             await blocker.close()
         assert (await client.get("/v1/events?limit=1")).status == 200
+
+
+async def test_a_wild_request_id_is_replaced_not_echoed(client: Any) -> None:
+    tame = await client.get("/healthz", headers={"X-Request-Id": "req-42"})
+    assert tame.headers["X-Request-Id"] == "req-42"
+    wild = await client.get("/healthz", headers={"X-Request-Id": "x" * 5000})
+    assert len(wild.headers["X-Request-Id"]) == 32

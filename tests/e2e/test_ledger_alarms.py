@@ -58,5 +58,8 @@ async def test_a_rewritten_tree_raises_alarms_in_readyz_and_the_log(
             return len(lines) >= 3 and all(r.levelno == logging.CRITICAL for r in lines)
 
         await wait_for(repeated, timeout=10)
+    scraped = await (await client.get("/metrics")).text()
+    assert 'pledger_ledger_alarm{alarm="fork"} 1.0' in scraped
+    assert 'pledger_ledger_alarm{alarm="checkpoint_overdue"} 0.0' in scraped
     rows = await env.pool.fetchval("SELECT max(tree_size) FROM checkpoints")
     assert rows == 5  # nothing was signed on top of the rewrite

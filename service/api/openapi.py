@@ -9,12 +9,22 @@ from typing import Any
 from pydantic import TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
-from service.api.params import LIMIT_MAX, Params
+from service.api.params import LIMIT_MAX, NO_CONTROL, Params
 from service.api.schemas import Problem
 from service.api.table import Route, is_list
 from service.config import Settings
 
 REF = "#/components/schemas/{model}"
+PATH_SCHEMA = {"type": "string", "minLength": 1, "pattern": NO_CONTROL}
+# What a client of text/event-stream reads: one object per event (`id:` is the position).
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "event": {"type": "string"},
+        "data": {"type": "string"},
+    },
+}
 PROBLEM_MEDIA = "application/problem+json"
 
 RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
@@ -67,7 +77,7 @@ def _parameters(route: Route, settings: Settings) -> list[dict[str, Any]]:
     found = re.findall(r"{(\w+)}", route.path)
     path_props = _properties(route.path_params) if route.path_params else {}
     parameters = [
-        {"name": n, "in": "path", "required": True, "schema": path_props.get(n, {"type": "string"})}
+        {"name": n, "in": "path", "required": True, "schema": path_props.get(n, PATH_SCHEMA)}
         for n in found
     ]
     required = set(route.params.model_json_schema().get("required", []))
@@ -116,7 +126,8 @@ def _operation(route: Route, settings: Settings, schemas: dict[Any, Any]) -> dic
         names = route.headers if status == route.success else ()
         answer: dict[str, Any] = {"description": route.summary, "headers": _headers(names)}
         if model is None:
-            answer["content"] = {route.media: {"schema": {"type": "string"}}}
+            schema = SSE_EVENT if route.media == "text/event-stream" else {"type": "object"}
+            answer["content"] = {route.media: {"schema": schema}}
         else:
             schema = schemas[(model, "serialization")]
             answer["content"] = {"application/json": {"schema": schema}}

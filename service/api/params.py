@@ -17,6 +17,9 @@ MAX_WAIT = 30  # seconds a read with min_position may wait
 LIMIT_MAX = 1000  # the page size bound the document states; Settings may lower it
 
 Position = Annotated[int, Field(ge=0, le=MAX_POSITION)]
+# No C0 control character or DEL (service/api/guards.py refuses them anywhere in a URL).
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+Word = Annotated[str, Field(pattern=NO_CONTROL)]
 TreeSize = Annotated[int, Field(ge=1, le=MAX_TREE_SIZE)]
 QueryTime = Annotated[
     EndTime,
@@ -47,12 +50,12 @@ class Page(Params):
 
 class EventsParams(Page):
     after: Position = Field(0, description="return events after this position")
-    type: list[str] | None = Field(None, description="event types, repeated or comma-separated")
+    type: list[Word] | None = Field(None, description="event types, repeated or comma-separated")
 
 
 class LiveParams(Params):
     after: Position = Field(0, description="start after this position (Last-Event-ID wins)")
-    type: list[str] | None = Field(None, description="event types, repeated or comma-separated")
+    type: list[Word] | None = Field(None, description="event types, repeated or comma-separated")
     format: Literal["json", "cloudevents"] = Field(
         "json",
         description="cloudevents: each data: is a structured CloudEvent (as is Accept:"
@@ -76,11 +79,13 @@ class CheckpointParams(Page):
 
 
 class ProofParams(Params):
-    tree_size: TreeSize | None = Field(None, description="default: the current tree size")
+    tree_size: TreeSize | None = Field(
+        None, description="default: the current tree size; at least the position (else 400)"
+    )
 
 
 class ConsistencyParams(Params):
-    first: TreeSize = Field(description="the older tree size")
+    first: TreeSize = Field(description="the older tree size; at most `second` (else 400)")
     second: TreeSize | None = Field(None, description="the newer tree size; default: current")
 
 
@@ -107,10 +112,10 @@ class ReadSideParams(StatusParams, Page):
 
 
 class CommitmentParams(ReadSideParams):
-    promisor: str | None = Field(None, description="only commitments this party made")
-    promisee: str | None = Field(None, description="only commitments made to this party")
-    agreement: str | None = Field(None, description="only commitments under this agreement")
+    promisor: Word | None = Field(None, description="only commitments this party made")
+    promisee: Word | None = Field(None, description="only commitments made to this party")
+    agreement: Word | None = Field(None, description="only commitments under this agreement")
     verdict: Verdict | None = Field(None, description="only this verdict")
     basis: Basis | None = Field(None, description="only verdicts on this basis (rules v2, R7)")
     schedule: Schedule | None = Field(None, description="only this schedule")
-    after: str | None = Field(None, description="cursor: the previous page's `next` (an id)")
+    after: Word | None = Field(None, description="cursor: the previous page's `next` (an id)")

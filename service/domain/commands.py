@@ -34,8 +34,15 @@ def _not_blank(value: str) -> str:
     return value
 
 
-Title = Annotated[str, StringConstraints(max_length=500), AfterValidator(_not_blank)]
-Text = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_not_blank)]
+# The document states the blank rule too: a character that str.strip() would not remove.
+NOT_BLANK = Field(
+    json_schema_extra={
+        "pattern": "[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a"
+        "\u2028\u2029\u202f\u205f\u3000]"
+    }
+)
+Title = Annotated[str, StringConstraints(max_length=500), AfterValidator(_not_blank), NOT_BLANK]
+Text = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_not_blank), NOT_BLANK]
 Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=2000)]
 
 
@@ -69,6 +76,15 @@ class Body(BaseModel):
 
 
 class Source(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["url"], "properties": {"url": {"type": "string"}}},
+                {"required": ["title"], "properties": {"title": {"type": "string"}}},
+            ]
+        }
+    )
+
     url: Url | None = None
     title: Title | None = None
     quote: Text | None = None

@@ -14,14 +14,26 @@ from typing import Any
 
 from aiohttp import web
 
+from service.api.auth import auth_middleware
 from service.api.cors import setup_cors
 from service.api.guards import guard_middleware, setup_guards
 from service.api.health import database_readiness, memory_readiness
-from service.api.keys import EVENT_SOURCE, POOL, READ_MODEL, READINESS, SETTINGS, STORE, TREE
+from service.api.keys import (
+    AUTH,
+    EVENT_SOURCE,
+    POOL,
+    READ_MODEL,
+    READINESS,
+    SETTINGS,
+    STORE,
+    TREE,
+)
 from service.api.metrics import metrics_middleware, setup_metrics
 from service.api.problems import problem_middleware, request_log_middleware
 from service.api.ratelimit import rate_limit_middleware, setup_rate_limits
 from service.api.routes import setup_routes
+from service.auth.cache import Authenticator
+from service.auth.registry import MemoryRegistry, PostgresRegistry, Registry
 from service.commitments.readmodel import FoldedReadModel
 from service.config import Settings
 from service.ledger.alarms import ALARMS, LedgerAlarms
@@ -51,8 +63,13 @@ def create_app(
     store: EventStore | None = None,
     pool: Any = None,
     background: tuple[Background, ...] = (),
+    registry: Registry | None = None,
 ) -> web.Application:
-    """Build the app. With no store, it opens a pool on settings.database_url at start-up."""
+    """Build the app. With no store, it opens a pool on settings.database_url at start-up.
+
+    Principals and tokens live beside the store: in PostgreSQL with a pool, else in `registry`
+    (a MemoryRegistry by default) for the memory store.
+    """
     app = web.Application(
         middlewares=[
             metrics_middleware,
@@ -60,6 +77,7 @@ def create_app(
             problem_middleware,
             rate_limit_middleware,
             guard_middleware,
+            auth_middleware,
         ],
         client_max_size=settings.max_body_bytes,
     )
@@ -73,6 +91,7 @@ def create_app(
         _wire(app, store, pool)
     if settings.read_database_url:
         app.cleanup_ctx.append(_read_database)
+    app.cleanup_ctx.append(_authenticator(registry))
     for part in background:
         app.cleanup_ctx.append(_worker(part))
         alarms = getattr(part, "alarms", None)
@@ -127,6 +146,25 @@ async def _read_database(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await pool.close()
+
+
+def _authenticator(registry: Registry | None) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The token cache every request is checked against, kept fresh by NOTIFY pledger_auth."""
+
+    async def run(app: web.Application) -> AsyncIterator[None]:
+        pool = app[POOL]
+        chosen = registry or (MemoryRegistry() if pool is None else PostgresRegistry(pool))
+        settings = app[SETTINGS]
+        dsn = settings.database_url if pool is not None else None
+        auth = Authenticator(chosen, app[STORE], dsn, settings.auth_refresh_seconds)
+        await auth.start()
+        app[AUTH] = auth
+        try:
+            yield
+        finally:
+            await auth.close()
+
+    return run
 
 
 def _worker(part: Background) -> Callable[[web.Application], AsyncIterator[None]]:

@@ -10,6 +10,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 
+from service.auth import cli as auth_cli
 from service.commitments import cli as commitments_cli
 from service.config import ConfigError, Settings, load_settings
 from service.ledger import cli as ledger_cli
@@ -42,6 +43,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     assert settings.database_url
     if not args.no_migrate:
         asyncio.run(migrate(settings.database_url))
+    asyncio.run(_first_admin(settings))
     if embedded:
         # Migrated as the embedded server's owner; served as the login of schema/006_roles.sql,
         # which can append and grow the ledger only through their functions.
@@ -71,6 +73,18 @@ def _version() -> str:
         return importlib.metadata.version("pledger")
     except importlib.metadata.PackageNotFoundError:  # a checkout that was never installed
         return "unknown (not installed)"
+
+
+async def _first_admin(settings: Settings) -> None:
+    """On a new ledger: an administrator, its token in a file only its owner can read."""
+    from service.auth.bootstrap import ensure_admin, token_path
+    from service.auth.registry import PostgresRegistry
+    from service.store.bootstrap import open_store
+
+    async with open_store(settings, max_size=1) as store:
+        path = token_path(settings.data_dir)
+        if not await ensure_admin(PostgresRegistry(store.pool), path) and path.exists():
+            log.info("the first administrator's token is in %s", path)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,6 +122,7 @@ EXTRA_COMMANDS.append(ledger_cli.register)
 EXTRA_COMMANDS.append(projections_cli.register)
 EXTRA_COMMANDS.append(commitments_cli.register)
 EXTRA_COMMANDS.append(relay_cli.register)
+EXTRA_COMMANDS.append(auth_cli.register)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import AliasChoices, Field, ValidationError
@@ -77,6 +78,10 @@ class Settings(BaseSettings):
     # Canonical bytes the projector keeps cached; more is faster catch-up on a large backlog,
     # at about that much more memory (docs/projections.md).
     projector_cache_mb: int = Field(default=24, ge=1)
+    # Reads are public (an accountability ledger); "token" requires any valid bearer token.
+    reads: Literal["public", "token"] = "public"
+    # Token caches reload on NOTIFY; this is the fallback when a notification is lost.
+    auth_refresh_seconds: float = Field(default=30.0, gt=0)
     # Under steady writes the projector waits this long to gather them before folding again.
     projector_linger_seconds: float = Field(default=0.1, ge=0)
     # The relay to NATS JetStream (docs/operations.md): off unless PLEDGER_NATS_URL is set.

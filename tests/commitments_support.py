@@ -25,6 +25,14 @@ async def post(client: Any, url: str, body: Any, status: int = 201, **headers: s
     return payload
 
 
+async def put(client: Any, url: str, body: Any, status: int = 200, **headers: str) -> Any:
+    headers = {"Content-Type": "application/json", **headers}
+    response = await client.put(url, data=json.dumps(body), headers=headers)
+    payload = await response.json(content_type=None)
+    assert response.status == status, payload
+    return payload
+
+
 async def get(client: Any, url: str, status: int = 200, **params: str) -> Any:
     response = await client.get(url, params=params)
     payload = await response.json(content_type=None)

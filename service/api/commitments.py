@@ -6,12 +6,14 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from service.api.auth import writer
 from service.api.inputs import context, if_match, json_body, query_times, written_headers
 from service.api.keys import READ_MODEL, STORE
 from service.api.params import CommitmentParams, HistoryParams, StatusParams
 from service.api.table import Reply, page_size, params
 from service.commitments import writes
 from service.commitments.readmodel import Filters
+from service.domain import events as ev
 from service.domain.commands import parse_body
 from service.domain.errors import EntityNotFound
 from service.domain.evidence import COMMITMENT, EVIDENCE
@@ -30,7 +32,11 @@ async def post_event(request: web.Request) -> Reply:
     """Evidence or a change; If-Match is the stream version (412 when it moved)."""
     commitment_id = request.match_info["id"]
     expected = if_match(request)
-    body = parse_body(EVIDENCE, await json_body(request))
+    raw = await json_body(request)
+    party = writer(request).party
+    if isinstance(raw, dict) and raw.get("type") == ev.ASSESSMENT_RECORDED and party:
+        raw.setdefault("assessor", party)  # a party's principal assesses as its party
+    body = parse_body(EVIDENCE, raw)
     store = request.app[STORE]
     written = await writes.record_evidence(
         store, commitment_id, body, context(request), if_match=expected

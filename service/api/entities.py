@@ -13,8 +13,9 @@ from service.api.inputs import context, json_body, written_headers
 from service.api.keys import STORE
 from service.api.params import EntityPage
 from service.api.table import Reply, page_size, params
+from service.auth.authority import grant_of
 from service.commitments import writes
-from service.commitments.queries import created, first_event, is_creation
+from service.commitments.queries import created, first_event, is_creation, read_stream
 from service.domain import events as ev
 from service.domain.commands import parse_body
 from service.domain.errors import EntityNotFound
@@ -91,7 +92,12 @@ async def post_party(request: web.Request) -> Reply:
 
 
 async def get_party(request: web.Request) -> Reply:
-    return await read_one(request, PARTIES)
+    """The party as registered, with its grant (the highest strength it may state)."""
+    party_id = request.match_info["id"]
+    events = await read_stream(request.app[STORE], ev.party_stream(party_id))
+    if not events or events[0].type != ev.PARTY_REGISTERED:
+        raise EntityNotFound("party", party_id)
+    return Reply(entity_json(events[0]) | {"grant": grant_of(events)})
 
 
 async def list_parties(request: web.Request) -> Reply:

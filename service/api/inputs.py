@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from service.api.auth import writer
 from service.api.keys import REQUEST_ID, SETTINGS
 from service.api.limits import loads, read_body
 from service.commitments.readmodel import At
@@ -33,17 +34,17 @@ async def json_body(request: web.Request) -> object:
 
 
 def context(request: web.Request) -> Context:
-    """The Idempotency-Key (400 when malformed) and the metadata every event of a request gets."""
+    """The Idempotency-Key (400 when malformed), the authenticated writer and the metadata every
+    event of a request gets."""
     key = request.headers.get("Idempotency-Key")
     if key is not None and not IDEMPOTENCY_KEY.match(key):
         raise InvalidParameter(
             "Idempotency-Key", "Idempotency-Key must be 1 to 200 printable ASCII characters"
         )
-    metadata = {"request_id": request[REQUEST_ID], "via": "api"}
-    actor = request.headers.get("X-Actor")
-    if actor:
-        metadata["actor"] = actor[:200]
-    return Context(idempotency_key=key, metadata=metadata)
+    # Who wrote it comes from the token alone; no header can set it.
+    author = writer(request)
+    metadata = {"request_id": request[REQUEST_ID], "via": "api", **author.metadata()}
+    return Context(idempotency_key=key, metadata=metadata, writer=author)
 
 
 def if_match(request: web.Request) -> int | None:

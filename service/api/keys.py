@@ -7,6 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+from service.auth.cache import Authenticator
+from service.auth.rights import Writer
 from service.commitments.readmodel import ReadModel
 from service.config import Settings
 from service.ledger.tree_store import TreeStore
@@ -27,5 +29,10 @@ READINESS: web.AppKey[Callable[[], Awaitable[tuple[dict[str, Any], int]]]] = web
 # What the API reads about commitments: read tables or the fold, chosen in service/app.py.
 READ_MODEL: web.AppKey[ReadModel] = web.AppKey("read_model")
 
+# The principals, tokens and grants every request is checked against (service/auth/).
+AUTH = web.AppKey("auth", Authenticator)
+
 # Per-request storage.
 REQUEST_ID = web.RequestKey("request_id", str)
+# The authenticated principal, when the request carried a valid bearer token.
+WRITER = web.RequestKey("writer", Writer)

@@ -180,5 +180,10 @@ def build_document(routes: Sequence[Route], settings: Settings) -> dict[str, Any
             " log. Every error is RFC 9457 application/problem+json.",
         },
         "paths": paths,
-        "components": {"schemas": components},
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        # Writes need a token; reads are public unless PLEDGER_READS=token (docs/security.md).
+        "security": [{}, {"bearer": []}],
     }

@@ -38,6 +38,8 @@ STATUS_TABLE: list[tuple[type[errors.DomainError], int, str]] = [
     (errors.PreconditionFailed, 412, "precondition-failed"),
     (errors.ConcurrencyConflict, 409, "version-conflict"),
     (errors.DuplicateEventId, 409, "event-id-reused"),
+    (errors.Unauthenticated, 401, "unauthenticated"),
+    (errors.Forbidden, 403, "forbidden"),
     (errors.Unavailable, 503, "unavailable"),
 ]
 
@@ -73,9 +75,14 @@ def problem(status: int, type_: str, title: str, detail: str, **extra: Any) -> w
 def domain_problem(error: errors.DomainError, request: web.Request) -> web.Response:
     for cls, status, type_ in STATUS_TABLE:
         if isinstance(error, cls):
-            return problem(
+            if isinstance(error, errors.Forbidden):
+                type_ = error.problem_type  # one per missing right, all of them 403
+            response = problem(
                 status, type_, error.title, error.detail, instance=request.path, **error.fields
             )
+            if status == 401:
+                response.headers["WWW-Authenticate"] = 'Bearer realm="pledger"'
+            return response
     return problem(400, "bad-request", error.title, error.detail, instance=request.path)
 
 

@@ -12,8 +12,19 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.api import commitments, compliance, entities, health, ledger, openapi, sse, streams
+from service.api import (
+    commitments,
+    compliance,
+    entities,
+    health,
+    ledger,
+    openapi,
+    principals,
+    sse,
+    streams,
+)
 from service.api import params as p
+from service.api import principal_schemas as a
 from service.api import schemas as s
 from service.api import webhooks as hooks
 from service.api.keys import SETTINGS
@@ -74,7 +85,11 @@ ROUTES: list[Route] = [
           "Parties in the order recorded", {200: s.PartyPage}, errors=(503,),
           params=p.EntityPage, headers=("Link",)),
     Route("GET", "/v1/parties/{id}", entities.get_party, "getParty", "parties",
-          "A party as registered", {200: s.Party}, errors=(404, 503)),
+          "A party as registered, with its grant", {200: a.PartyWithGrant}, errors=(404, 503)),
+    Route("PUT", "/v1/parties/{id}/grant", principals.put_grant, "setPartyGrant", "principals",
+          "Set the highest strength the party may state (a grant_changed event)",
+          {200: a.GrantChanged}, body=a.SET_GRANT, body_name="SetGrant",
+          errors=(401, 403, 404, 503), example={"max_strength": "verified"}),
     Route("GET", "/v1/parties/{id}/compliance", compliance.party, "getPartyCompliance",
           "parties", "Compliance of the commitments a party made", {200: s.PartyCompliance},
           errors=(404, 503), params=p.ReadSideParams),
@@ -139,6 +154,27 @@ ROUTES: list[Route] = [
     Route("GET", "/v1/webhooks/{id}/deliveries", hooks.list_deliveries, "listWebhookDeliveries",
           "webhooks", "The delivery log, newest first: one entry per attempt",
           {200: hooks.DeliveryPage}, errors=(404, 503), params=hooks.DeliveryPageParams),
+    # Principals and their tokens (administrators; docs/security.md)
+    Route("POST", "/v1/principals", principals.post_principal, "addPrincipal", "principals",
+          "Add a principal; a party's is recorded in the party's stream",
+          {201: a.PrincipalAdded}, body=a.ADD_PRINCIPAL, body_name="AddPrincipal",
+          errors=(401, 403, 409, 503), headers=("Location",),
+          example={"name": "unama-desk", "party": "unama"}),
+    Route("GET", "/v1/principals", principals.list_principals, "listPrincipals", "principals",
+          "Every principal with its live token count", {200: a.PrincipalList},
+          errors=(401, 403, 503)),
+    Route("DELETE", "/v1/principals/{name}", principals.delete_principal, "revokePrincipal",
+          "principals", "Revoke a principal and all its tokens", {200: a.PrincipalRevoked},
+          errors=(401, 403, 404, 422, 503)),
+    Route("POST", "/v1/principals/{name}/tokens", principals.post_token, "issueToken",
+          "principals", "Issue a token; the secret is in this answer only",
+          {201: a.TokenIssued}, errors=(401, 403, 404, 422, 503)),
+    Route("DELETE", "/v1/principals/{name}/tokens", principals.delete_tokens,
+          "revokeTokens", "principals", "Revoke every token of the principal",
+          {200: a.TokensRevoked}, errors=(401, 403, 404, 503)),
+    Route("DELETE", "/v1/principals/{name}/tokens/{token_id}", principals.delete_tokens,
+          "revokeToken", "principals", "Revoke one token", {200: a.TokensRevoked},
+          errors=(401, 403, 404, 503)),
 ]  # fmt: skip
 
 

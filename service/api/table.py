@@ -65,7 +65,9 @@ class Route:
 
     def error_statuses(self) -> list[int]:
         extra = (413, 415, 422) if self.body is not None else ()
-        return sorted({400, *self.errors, *extra})
+        # Every write needs a token (401) and the right to make it (403): docs/security.md.
+        auth = (401, 403) if self.method not in ("GET", "HEAD") else ()
+        return sorted({400, *self.errors, *extra, *auth})
 
     def handler(self) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:

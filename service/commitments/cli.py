@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from service.auth.registry import PostgresRegistry
 from service.commitments.importer import (
     ImportFailed,
     ImportReport,
@@ -36,6 +38,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "file", type=Path, help="the scenario, e.g. examples/nato-afghanistan-2021.json"
     )
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
+    imp.add_argument(
+        "--operator",
+        default=getpass.getuser(),
+        help="who imports, kept as imported_by in every event (default: your user name)",
+    )
     imp.set_defaults(func=cmd_import)
 
     rep = sub.add_parser(
@@ -55,23 +62,30 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     settings = settings.model_copy(update={"database_url": migrated_database(settings)})
     try:
-        report = asyncio.run(_import(settings, items, quiet=args.quiet))
+        report = asyncio.run(_import(settings, items, args.operator, quiet=args.quiet))
     except ImportFailed as e:
         print(f"pledger import: {e}", file=sys.stderr)
         return 1
     print(
         f"imported {args.file}: {len(items)} item(s), {report.written} written,"
-        f" {report.present} already present"
+        f" {report.present} already present, {len(report.changed)} changed"
     )
+    for change in report.changed:
+        print(f"  changed {change}, recorded anew")
     return 0
 
 
-async def _import(settings: Settings, items: list[Item], quiet: bool) -> ImportReport:
+async def _import(
+    settings: Settings, items: list[Item], operator: str, *, quiet: bool
+) -> ImportReport:
     # disable=None: a bar only on a terminal, never as control characters in a log file.
     off = True if quiet else None
     with tqdm(total=len(items), unit=" items", file=sys.stderr, disable=off) as bar:
         async with open_store(settings, max_size=4) as store:
-            return await import_items(store, items, lambda: bar.update(1))
+            registry = PostgresRegistry(store.pool)
+            return await import_items(
+                store, items, lambda: bar.update(1), operator=operator, registry=registry
+            )
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from service.auth import rights
+from service.auth.rights import Writer
 from service.domain import decide
 from service.domain import events as ev
 from service.domain.commands import MakeCommitment, RecordAgreement, RegisterParty
@@ -42,15 +44,33 @@ TIMED_BY_REQUEST = frozenset({ev.PARTY_REGISTERED, ev.AGREEMENT_RECORDED, ev.COR
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a write knows besides its body: its Idempotency-Key and the event metadata."""
+    """What a write knows besides its body: its Idempotency-Key, the event metadata, and the
+    authenticated writer whose rights it is checked against (None: an operator with database
+    access, such as `pledger import`, which is not checked)."""
 
     idempotency_key: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    writer: Writer | None = None
 
     def event_id(self, stream_id: str) -> uuid.UUID:
         if self.idempotency_key is None:
             return uuid.uuid4()
-        return uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{stream_id}\n{self.idempotency_key}")
+        # Keys are scoped to the principal: another writer's key can never replay this one's.
+        scope = "" if self.writer is None else f"{self.writer.principal.name}\n"
+        return uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{scope}{stream_id}\n{self.idempotency_key}")
+
+    def authorize(self, command: decide.Command, stream: list[RecordedEvent]) -> None:
+        """403 unless the writer may append this command to this stream (service/auth/rights)."""
+        if self.writer is None:
+            return
+        if isinstance(command, RegisterParty):
+            rights.require_admin(self.writer, "register a party")
+        elif isinstance(command, RecordAgreement):
+            rights.require_admin(self.writer, "record an agreement")
+        elif isinstance(command, MakeCommitment):
+            rights.may_make_commitment(self.writer, command.promisor)
+        elif stream:  # evidence on a commitment that exists (else the decider answers 404)
+            rights.may_record(self.writer, command, stream)
 
     def envelope(self, stream_id: str) -> dict[str, Any]:
         metadata = dict(self.metadata)
@@ -154,6 +174,7 @@ async def _write(
             return replayed
         if if_match is not None and if_match != version:
             raise PreconditionFailed(stream_id, if_match, version)
+        ctx.authorize(command, stream)
         new = decider(stream, ctx.envelope(stream_id))
         await check_references(store, command)
         try:
@@ -230,6 +251,7 @@ async def _write_on_creation(
     A retry with the same key is replayed by the store itself (identical content); None when
     the key's event holds another body, for the full path to tell apart and refuse."""
     made = await first_events(store).get(stream_id)
+    ctx.authorize(command, [] if made is None else [made])
     new = decider([] if made is None else [made], ctx.envelope(stream_id))  # 404 comes first
     await check_references(store, command)
     try:

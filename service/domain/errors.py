@@ -11,6 +11,11 @@ DomainError
 │   └── PreconditionFailed      412  ... the version the caller named in If-Match
 ├── DuplicateEventId            409  an event id reused with different content
 │   └── IdempotencyKeyReused    409  an Idempotency-Key reused with a different body
+├── Unauthenticated             401  no valid bearer token
+├── Forbidden                   403  the writer lacks the right named in `right`
+│   ├── AssessorMismatch             an assessment whose assessor is not the writer's party
+│   ├── StrengthNotGranted           a strength above the writer party's grant
+│   └── NotAPromisee                 an agreement to a change by someone not owed the commitment
 └── Unavailable                 503  the database cannot be reached
     └── ProjectorBehind         503  the read side did not reach min_position in time
 """
@@ -137,6 +142,36 @@ class IdempotencyKeyReused(DuplicateEventId):
         DomainError.__init__(
             self, detail, idempotency_key=key, stream_id=stream_id, event_id=event_id
         )
+
+
+class Unauthenticated(DomainError):
+    title = "Unauthenticated"
+
+    def __init__(self, detail: str = "this request needs a valid bearer token") -> None:
+        super().__init__(detail)
+
+
+class Forbidden(DomainError):
+    """The writer is authenticated but lacks a right; `right` names it for the caller."""
+
+    title = "Forbidden"
+    problem_type = "forbidden"
+
+    def __init__(self, right: str, detail: str) -> None:
+        super().__init__(detail, right=right)
+        self.right = right
+
+
+class AssessorMismatch(Forbidden):
+    problem_type = "assessor-mismatch"
+
+
+class StrengthNotGranted(Forbidden):
+    problem_type = "strength-not-granted"
+
+
+class NotAPromisee(Forbidden):
+    problem_type = "not-a-promisee"
 
 
 class Unavailable(DomainError):

@@ -78,7 +78,8 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     rate = report.events / elapsed if elapsed else 0.0
     print(
         f"{'FAILED' if report.findings else 'OK'}: {report.events} events, {report.nodes} nodes,"
-        f" {report.checkpoints} checkpoints in {elapsed:.2f}s ({rate:,.0f} events/s);"
+        f" {report.checkpoints} checkpoints, {report.assessments} assessments' authority"
+        f" in {elapsed:.2f}s ({rate:,.0f} events/s);"
         f" {len(report.findings)} finding(s)"
     )
     return 1 if report.findings else 0

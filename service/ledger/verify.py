@@ -10,16 +10,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from service.auth.check import CHECKED_TYPES, AuthorityCheck
 from service.ledger.checkpoint import NoteError, VerifierKey, open_checkpoint
 from service.ledger.merkle import node_hash, range_hash, range_nodes
 from service.ledger.tree_store import SIZE_SQL, fetch_nodes
-from service.log.records import leaf_hash
+from service.log.records import RecordedEvent, leaf_hash
 
 PAGE = 20_000
 EVENTS_SQL = """
 SELECT e.position, e.stream_id, e.version, e.canonical, n.hash
 FROM events e LEFT JOIN merkle_nodes n ON n.level = 0 AND n.index = e.position - 1
 WHERE e.position > $1 ORDER BY e.position LIMIT $2
+"""
+AUTHORITY_SQL = """
+SELECT position, canonical FROM events WHERE type = ANY($1) AND position > $2
+ORDER BY position LIMIT $3
 """
 LEVEL_SQL = """
 SELECT index, hash FROM merkle_nodes WHERE level = $1 AND index >= $2 ORDER BY index LIMIT $3
@@ -49,6 +54,7 @@ class Report:
     events: int = 0
     nodes: int = 0
     checkpoints: int = 0
+    assessments: int = 0  # checked against the principals and grants of their time
     findings: list[str] = field(default_factory=list)
 
     @property
@@ -65,7 +71,21 @@ async def verify_ledger(conn: Any, key: VerifierKey | None, progress: Progress) 
     # Levels 1 and up hold sum(size >> level) = size - popcount(size) nodes.
     await _verify_nodes(conn, size, report, progress("tree nodes", size - size.bit_count()))
     await _verify_checkpoints(conn, size, key, report)
+    await _verify_authority(conn, report)
     return report
+
+
+async def _verify_authority(conn: Any, report: Report) -> None:
+    """Every assessment against the principals and grants the log held at its position."""
+    check = AuthorityCheck()
+    after = 0
+    while rows := await conn.fetch(AUTHORITY_SQL, list(CHECKED_TYPES), after, PAGE):
+        for position, canonical in rows:
+            event = RecordedEvent(position, bytes(canonical))
+            check.feed(position, event.stream_id, event.type, event.data, event.metadata)
+            after = position
+    report.assessments = check.assessments
+    report.findings += check.findings
 
 
 async def _verify_events(conn: Any, size: int, head: int, report: Report, bar: Any) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from service.app import create_app
+from tests.auth_support import admin_headers
 from tests.commitments_support import (
     assessment,
     commitment,
@@ -19,7 +20,8 @@ from tests.commitments_support import (
 
 @pytest.fixture
 async def client(aiohttp_client: Any, settings: Any, pg_store: Any) -> Any:
-    return await aiohttp_client(create_app(settings, store=pg_store))
+    headers = await admin_headers(settings.database_url)
+    return await aiohttp_client(create_app(settings, store=pg_store), headers=headers)
 
 
 async def test_party_is_created_read_and_listed(client: Any) -> None:

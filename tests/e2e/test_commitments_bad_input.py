@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from service.app import create_app
+from tests.auth_support import admin_headers
 from tests.commitments_support import (
     SOURCE,
     assessment,
@@ -22,7 +23,8 @@ from tests.commitments_support import (
 
 @pytest.fixture
 async def client(aiohttp_client: Any, settings: Any, pg_store: Any) -> Any:
-    return await aiohttp_client(create_app(settings, store=pg_store))
+    headers = await admin_headers(settings.database_url)
+    return await aiohttp_client(create_app(settings, store=pg_store), headers=headers)
 
 
 async def version(pg_store: Any, commitment_id: str) -> int:
@@ -57,7 +59,8 @@ async def test_body_over_the_limit_is_413(
     aiohttp_client: Any, settings: Any, pg_store: Any
 ) -> None:
     small = settings.model_copy(update={"max_body_bytes": 1024})
-    client = await aiohttp_client(create_app(small, store=pg_store))
+    headers = await admin_headers(settings.database_url)
+    client = await aiohttp_client(create_app(small, store=pg_store), headers=headers)
     body = {"id": slug("p"), "name": "x" * 2000, "kind": "state"}
     problem = await post(client, "/v1/parties", body, 413)
     assert "1024 bytes" in problem["detail"]

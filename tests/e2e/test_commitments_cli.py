@@ -54,12 +54,12 @@ async def event_count(dsn: str) -> int:
 async def test_importing_the_same_file_twice_adds_nothing(dsn: str) -> None:
     code, out, err = await pledger(dsn, "import", str(SCENARIO))
     assert code == 0, err
-    assert "27 item(s), 27 written, 0 already present" in out
+    assert "33 item(s), 33 written, 0 already present, 0 changed" in out
     assert err == ""  # stderr is no terminal here: no progress bar in a log file
-    assert await event_count(dsn) == 27
+    assert await event_count(dsn) == 33
     code, out, _ = await pledger(dsn, "import", "--quiet", str(SCENARIO))
-    assert code == 0 and "0 written, 27 already present" in out
-    assert await event_count(dsn) == 27
+    assert code == 0 and "0 written, 33 already present" in out
+    assert await event_count(dsn) == 33
 
 
 async def test_the_progress_bar_is_drawn_on_a_terminal(dsn: str) -> None:
@@ -117,11 +117,12 @@ async def test_an_item_the_ledger_refuses_stops_the_import_there(dsn: str, tmp_p
         "pledger import: commitments[1] (taliban-stop-attacks): validation failed:"
         " promisor: party 'nobody' does not exist"
     )
-    valid_before = len(scenario["parties"]) + len(scenario["agreements"]) + 1
+    authority = len(scenario["grants"]) + len(scenario["principals"])
+    valid_before = len(scenario["parties"]) + authority + len(scenario["agreements"]) + 1
     assert await event_count(dsn) == valid_before
     scenario["commitments"][1]["promisor"] = "taliban"  # fixed: the import goes on from there
     code, out, _ = await pledger(dsn, "import", "--quiet", _write(tmp_path, scenario))
-    assert code == 0 and f"{27 - valid_before} written, {valid_before} already present" in out
+    assert code == 0 and f"{33 - valid_before} written, {valid_before} already present" in out
 
 
 async def test_replay_prints_the_timeline_with_the_status_after_each_event(dsn: str) -> None:
@@ -148,3 +149,38 @@ async def test_replay_of_an_unknown_commitment_fails_in_one_line(dsn: str) -> No
     assert err.strip() == (
         "pledger replay: 'tomorrow' is not a date (YYYY-MM-DD) or an ISO 8601 timestamp"
     )
+
+
+async def test_import_records_each_item_as_its_party_and_corrects_a_changed_item(
+    dsn: str, tmp_path: Path
+) -> None:
+    scenario = json.loads(SCENARIO.read_text(encoding="utf-8"))
+    code, _, err = await pledger(dsn, "import", "--quiet", "--operator", "ops", str(SCENARIO))
+    assert code == 0, err
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT type, data, metadata FROM events WHERE type IN"
+            " ('assessment_recorded', 'commitment_made') ORDER BY position"
+        )
+        for row in rows:
+            data, meta = json.loads(row["data"]), json.loads(row["metadata"])
+            assert meta["imported_by"] == "ops" and meta["via"] == "import"
+            assert meta["recorded_by"] == data.get("assessor", data.get("promisor"))
+        first = scenario["events"][0]
+        scenario["events"][0] = first | {"verdict": "stalled"}
+        code, out, err = await pledger(dsn, "import", "--quiet", _write(tmp_path, scenario))
+        assert code == 0, err
+        assert "1 written, 32 already present, 1 changed" in out
+        assert f"changed events[0] ({first['commitment']}): corrected event" in out
+        corrections = await conn.fetch(
+            "SELECT data FROM events WHERE type = 'correction_recorded' AND stream_id = $1",
+            f"commitment-{first['commitment']}",
+        )
+        assert len(corrections) == 1
+    finally:
+        await conn.close()
+    code, out, _ = await pledger(dsn, "import", "--quiet", _write(tmp_path, scenario))
+    assert code == 0 and "0 written, 33 already present, 0 changed" in out
+    code, out, _ = await pledger(dsn, "verify", "--quiet")
+    assert code == 0 and "0 finding(s)" in out, out

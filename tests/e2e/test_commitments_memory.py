@@ -7,13 +7,18 @@ from typing import Any
 import pytest
 
 from service.app import create_app
+from service.auth.registry import MemoryRegistry
 from service.store.memory import MemoryStore
+from tests.auth_support import admin_headers
 from tests.commitments_support import assessment, commitment, get, post
 
 
 @pytest.fixture
 async def client(aiohttp_client: Any, settings: Any) -> Any:
-    return await aiohttp_client(create_app(settings, store=MemoryStore()))
+    registry = MemoryRegistry()
+    headers = await admin_headers(registry)
+    app = create_app(settings, store=MemoryStore(), registry=registry)
+    return await aiohttp_client(app, headers=headers)
 
 
 async def test_lists_and_compliance_fold_the_log(client: Any) -> None:

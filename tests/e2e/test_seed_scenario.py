@@ -17,11 +17,13 @@ from typing import Any
 import pytest
 
 from service.app import create_app
+from service.auth.registry import PostgresRegistry
 from service.commitments.importer import import_items, read_scenario
 from service.log.records import format_time
 from service.projections.leader import ProjectorRunner
 from service.store.database import create_pool
 from service.store.postgres import PostgresStore
+from tests.auth_support import admin_headers
 from tests.commitments_support import get, post
 from tests.conftest import drop_database, fresh_database
 
@@ -48,9 +50,10 @@ async def seeded(server_dsn: str, settings: Any) -> AsyncIterator[Seeded]:
     store = PostgresStore(pool, dsn, poll_interval=0.05)
     items = read_scenario(SCENARIO)
     cut = _first_deadline_change(items)
-    await import_items(store, items[:cut])
+    registry = PostgresRegistry(pool)
+    await import_items(store, items[:cut], registry=registry)
     k1 = format_time((await store.read_all(await store.head_position() - 1, 1))[0].recorded_at)
-    await import_items(store, items[cut:])
+    await import_items(store, items[cut:], registry=registry)
     k2 = format_time((await store.read_all(await store.head_position() - 1, 1))[0].recorded_at)
     seed_settings = settings.model_copy(update={"database_url": dsn})
     runner = ProjectorRunner(store, dsn, role=settings.db_role, poll_interval=0.05)
@@ -68,7 +71,8 @@ async def seeded(server_dsn: str, settings: Any) -> AsyncIterator[Seeded]:
 
 @pytest.fixture
 async def client(aiohttp_client: Any, seeded: Seeded) -> Any:
-    return await aiohttp_client(create_app(seeded.settings, store=seeded.store))
+    headers = await admin_headers(seeded.settings.database_url)
+    return await aiohttp_client(create_app(seeded.settings, store=seeded.store), headers=headers)
 
 
 async def status(client: Any, commitment: str, **times: str) -> Any:

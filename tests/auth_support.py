@@ -1,0 +1,46 @@
+"""Acting as someone in tests: an administrator's token, or a party's principal made through
+the real API (principal, grant, token), as an operator and a client would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from service.auth.principals import Principal
+from service.auth.registry import PostgresRegistry, Registry
+from tests.commitments_support import post, put
+from tests.support import unique
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+async def admin_token(registry: Registry) -> str:
+    """A new administrator and its token, made as `pledger principals add --admin` does."""
+    name = unique("admin")
+    await registry.add(Principal(name, None, admin=True))
+    return (await registry.issue(name)).secret
+
+
+async def admin_headers(registry_or_dsn: Registry | str) -> dict[str, str]:
+    """Authorization headers of a new administrator; give a registry, or a database's DSN."""
+    if not isinstance(registry_or_dsn, str):
+        return bearer(await admin_token(registry_or_dsn))
+    pool = await asyncpg.create_pool(registry_or_dsn, min_size=1, max_size=1)
+    try:
+        return bearer(await admin_token(PostgresRegistry(pool)))
+    finally:
+        await pool.close()
+
+
+async def principal_of(client: Any, party: str, grant: str | None = None) -> dict[str, str]:
+    """A new principal acting for `party` (and its grant, when given), as an administrator
+    makes it over the API with the client's own (administrator) headers; its headers."""
+    name = unique(f"{party[:40]}-w")
+    await post(client, "/v1/principals", {"name": name, "party": party})
+    if grant is not None:
+        await put(client, f"/v1/parties/{party}/grant", {"max_strength": grant})
+    token = await post(client, f"/v1/principals/{name}/tokens", {})
+    return bearer(token["token"])

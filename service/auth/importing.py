@@ -36,9 +36,7 @@ GRANT: TypeAdapter[SetGrant] = TypeAdapter(SetGrant)
 PRINCIPAL: TypeAdapter[AddPrincipal] = TypeAdapter(AddPrincipal)
 
 
-async def apply(
-    store: EventStore, registry: Registry | None, body: Any, metadata: dict[str, Any]
-) -> bool:
+async def apply(store: EventStore, registry: Registry, body: Any, metadata: dict[str, Any]) -> bool:
     """Make the ledger hold what the item says; whether anything was written."""
     if isinstance(body, SetGrant):
         try:
@@ -49,8 +47,6 @@ async def apply(
             return False
         await authority.change_grant(store, body.party, body.max_strength, metadata)
     else:
-        if registry is None:
-            raise ValidationFailed("principals", "principals need the database's registry")
         row = await registry.get(body.name)
         if row is not None:
             if row.principal.party != body.party:
@@ -58,6 +54,5 @@ async def apply(
             return False
         principal = Principal(body.name, body.party)
         await authority.add_principal(store, registry, principal, metadata)
-    if registry is not None:
-        await registry.notify()
+    await registry.notify()
     return True

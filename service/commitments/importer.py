@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from service.auth import importing
-from service.auth.registry import Registry
+from service.auth.registry import MemoryRegistry, Registry
 from service.commitments import writes
 from service.domain import events as ev
 from service.domain.commands import SLUG_PATTERN, parse_body
@@ -198,7 +198,9 @@ async def import_items(
     operator: str = "operator",
     registry: Registry | None = None,
 ) -> ImportReport:
-    """Write the items in order; stop at the first one the ledger refuses (ImportFailed)."""
+    """Write the items in order; stop at the first one the ledger refuses (ImportFailed).
+    Principals go to `registry` (a throwaway one when None: the memory store's case)."""
+    registry = registry or MemoryRegistry()
     report = ImportReport()
     for item in items:
         try:

@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 
 from service.app import create_app
+from service.auth.registry import MemoryRegistry
 from service.commitments.importer import import_items, read_scenario
 from service.store.memory import MemoryStore
 from service.web.pages import Times
 from service.web.render import environment
+from tests.auth_support import admin_headers
 from tests.commitments_support import assessment, commitment, get, post
 
 SCENARIO = Path(__file__).parents[2] / "examples" / "nato-afghanistan-2021.json"
@@ -118,7 +120,9 @@ async def test_static_files_are_served(client: Any) -> None:
 async def test_a_corrected_event_is_struck_through_beside_its_correction(
     aiohttp_client: Any, settings: Any
 ) -> None:
-    client = await aiohttp_client(create_app(settings, store=MemoryStore()))
+    registry = MemoryRegistry()
+    app = create_app(settings, store=MemoryStore(), registry=registry)
+    client = await aiohttp_client(app, headers=await admin_headers(registry))
     body = await commitment(client, due_by="2021-05-01")
     url = f"/v1/commitments/{body['id']}/events"
     wrong = await post(client, url, assessment(body["promisees"][0], "breached"))

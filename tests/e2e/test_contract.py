@@ -14,7 +14,13 @@ from service.app import create_app
 from service.store.memory import MemoryStore
 from tests.auth_support import admin_headers
 
-SAMPLE_PATH = {"id": "nobody", "stream_id": "nothing", "position": "1"}
+SAMPLE_PATH = {
+    "id": "nobody",
+    "stream_id": "nothing",
+    "position": "1",
+    "name": "nobody",
+    "token_id": "0123456789abcdef",
+}
 
 
 @pytest.fixture

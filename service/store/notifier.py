@@ -41,8 +41,13 @@ class Notifier:
         event.set()
 
     async def wait(self, waiter: asyncio.Event) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(waiter.wait(), self._poll_interval)
+        # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives as the
+        # event is set, and a subscriber (an SSE stream at shutdown) then never stops.
+        task = asyncio.ensure_future(waiter.wait())
+        try:
+            await asyncio.wait({task}, timeout=self._poll_interval)
+        finally:
+            task.cancel()
 
     def _ensure_listening(self) -> None:
         if self._dsn and not self._closed and (self._task is None or self._task.done()):

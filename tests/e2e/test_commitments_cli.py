@@ -78,8 +78,8 @@ async def test_the_progress_bar_is_drawn_on_a_terminal(dsn: str) -> None:
         drawn = await asyncio.wait_for(reader, timeout=10)
     finally:
         os.close(controller)
-    assert proc.returncode == 0 and b"27 item(s)" in out
-    assert b"27/27" in drawn
+    assert proc.returncode == 0 and b"33 item(s)" in out
+    assert b"33/33" in drawn
 
 
 def _read_all(fd: int) -> bytes:

@@ -20,7 +20,7 @@ ALLOW_HEADERS = (
 )
 # What it may read from the answers (the rest of the headers are hidden from it by default).
 EXPOSE_HEADERS = "ETag, Location, Link, Idempotent-Replayed, Retry-After, X-Request-Id"
-ALLOW_METHODS = "GET, HEAD, POST, OPTIONS"
+ALLOW_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS"  # PUT, DELETE: grants, principals
 MAX_AGE_SECONDS = "600"
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from service.app import create_app
+from service.auth.registry import MemoryRegistry
 from service.config import Settings
 from service.store.memory import MemoryStore
+from tests.auth_support import admin_headers
 
 ORIGIN = "https://dashboard.example"
 PREFLIGHT = {
@@ -18,7 +20,9 @@ PREFLIGHT = {
 
 async def _client(aiohttp_client: Any, origins: str) -> Any:
     settings = Settings(access_log=False, cors_origins=origins)
-    return await aiohttp_client(create_app(settings, store=MemoryStore()))
+    registry = MemoryRegistry()
+    app = create_app(settings, store=MemoryStore(), registry=registry)
+    return await aiohttp_client(app, headers=await admin_headers(registry))
 
 
 async def test_off_by_default(aiohttp_client: Any) -> None:

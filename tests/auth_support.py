@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from service.auth.principals import Principal
-from service.auth.registry import PostgresRegistry, Registry
+from service.auth.registry import MemoryRegistry, PostgresRegistry, Registry
 from tests.commitments_support import post, put
 from tests.support import unique
 
@@ -44,3 +44,21 @@ async def principal_of(client: Any, party: str, grant: str | None = None) -> dic
         await put(client, f"/v1/parties/{party}/grant", {"max_strength": grant})
     token = await post(client, f"/v1/principals/{name}/tokens", {})
     return bearer(token["token"])
+
+
+async def admin_client(
+    aiohttp_client: Any, settings: Any, store: Any = None, **app_kwargs: Any
+) -> Any:
+    """A test client of create_app(settings, store=store, ...) whose every request carries a new
+    administrator's token: in the memory registry over a store without a pool, else in the
+    database of settings.database_url."""
+    from service.app import create_app
+
+    if store is not None and getattr(store, "pool", None) is None:
+        registry = MemoryRegistry()
+        headers = await admin_headers(registry)
+        app = create_app(settings, store=store, registry=registry, **app_kwargs)
+    else:
+        headers = await admin_headers(settings.database_url)
+        app = create_app(settings, store=store, **app_kwargs)
+    return await aiohttp_client(app, headers=headers)

@@ -23,7 +23,8 @@ log = logging.getLogger("pledger.api")
 access_log = logging.getLogger("pledger.access")
 
 PROBLEM_BASE = "https://pledger.dev/problems/"
-REQUEST_ID_FORM = re.compile(r"[\x21-\x7e]{1,200}")
+# Echoed, logged and kept in event metadata: only short, plain ids (else the server makes one).
+REQUEST_ID_FORM = re.compile(r"[A-Za-z0-9._-]{1,64}")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # The one table: error class -> (HTTP status, stable problem type). First match wins.

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from service.app import create_app
 from service.store.bootstrap import open_store
+from tests.auth_support import admin_client
 from tests.support import unique
 
 PROBLEM = "application/problem+json"
@@ -22,7 +23,7 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture
 async def client(aiohttp_client: Any, settings: Any, pg_store: Any) -> Any:
-    return await aiohttp_client(create_app(settings, store=pg_store))
+    return await admin_client(aiohttp_client, settings, pg_store)
 
 
 async def answer(client: Any, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
@@ -226,10 +227,12 @@ async def test_a_body_that_does_not_arrive_in_time_is_408(
     aiohttp_client: Any, settings: Any, pg_store: Any
 ) -> None:
     quick = settings.model_copy(update={"body_timeout_seconds": 0.3})
-    client = await aiohttp_client(create_app(quick, store=pg_store))
+    client = await admin_client(aiohttp_client, quick, pg_store)
+    token = client.session.headers["Authorization"].encode()
     head = await raw_exchange(
         client,
         b"POST /v1/parties HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Authorization: " + token + b"\r\n"
         b"Content-Length: 1000000\r\n\r\n{",
     )
     assert head.startswith(b"HTTP/1.1 408"), head

@@ -8,6 +8,7 @@ from service.app import create_app
 from service.config import Settings
 from service.store.database import ensure_database, with_database
 from service.store.migrations import migrate
+from tests.auth_support import admin_client
 from tests.support import unique, wait_for
 
 
@@ -47,7 +48,7 @@ async def test_writes_caught_by_an_outage_are_503_and_none_is_lost(
     dsn = with_database(private_server.admin, "pledger")
     await migrate(dsn)
     settings = Settings(database_url=dsn, access_log=False, db_timeout_seconds=1.0)
-    client = await aiohttp_client(create_app(settings))
+    client = await admin_client(aiohttp_client, settings)
     acknowledged: list[str] = []
     statuses: dict[int, int] = {}
     stop = asyncio.Event()

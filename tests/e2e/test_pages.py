@@ -16,7 +16,7 @@ from service.commitments.importer import import_items, read_scenario
 from service.store.memory import MemoryStore
 from service.web.pages import Times
 from service.web.render import environment
-from tests.auth_support import admin_headers
+from tests.auth_support import admin_client, admin_headers
 from tests.commitments_support import assessment, commitment, get, post
 
 SCENARIO = Path(__file__).parents[2] / "examples" / "nato-afghanistan-2021.json"
@@ -177,7 +177,7 @@ def test_rules_v2_fields_show_when_the_status_has_them() -> None:
 async def test_a_long_timeline_lists_a_window_of_events_up_to_as_of(
     aiohttp_client: Any, settings: Any
 ) -> None:
-    client = await aiohttp_client(create_app(settings, store=MemoryStore()))
+    client = await admin_client(aiohttp_client, settings, MemoryStore())
     body = await commitment(client)
     url = f"/v1/commitments/{body['id']}/events"
     for day in range(90):  # the making, then 90 assessments, one a day from 1 January 2021
@@ -193,7 +193,7 @@ async def test_a_long_timeline_lists_a_window_of_events_up_to_as_of(
 
 async def test_a_new_event_shows_at_once(aiohttp_client: Any, settings: Any) -> None:
     """The pages memoise what they draw per known state: a write must change the key."""
-    client = await aiohttp_client(create_app(settings, store=MemoryStore()))
+    client = await admin_client(aiohttp_client, settings, MemoryStore())
     body = await commitment(client)
     before = await page(client, f"/commitments/{body['id']}")
     assert VERDICT.findall(before) == ["not_assessed"]

@@ -19,6 +19,7 @@ import asyncpg
 import pytest
 
 from service.log.records import format_time
+from tests.auth_support import admin_headers
 from tests.commitments_support import SOURCE
 from tests.conftest import drop_database, fresh_database
 from tests.nats_support import Destination, stream_view
@@ -112,7 +113,8 @@ async def _parties(session: aiohttp.ClientSession, servers: list[Serve]) -> list
 async def test_two_serve_processes_one_leader_each_and_a_handover(
     cluster: list[Serve], destination: Destination, server_dsn: str
 ) -> None:
-    async with aiohttp.ClientSession() as session:
+    # Every write as an administrator, whose token both servers load at start-up.
+    async with aiohttp.ClientSession(headers=await admin_headers(cluster[0].dsn)) as session:
         await asyncio.gather(*(s.start(session) for s in cluster))
         conn = await asyncpg.connect(cluster[0].dsn)
         try:

@@ -15,6 +15,7 @@ import pytest
 from service.app import create_app
 from service.config import Settings
 from service.projections.background import projector_background
+from tests.auth_support import admin_headers
 from tests.commitments_support import commitment, get
 from tests.conftest import drop_database, fresh_database
 
@@ -30,7 +31,7 @@ async def behind(server_dsn: str) -> AsyncIterator[str]:
 async def _client(aiohttp_client: Any, settings: Settings, read_url: str) -> Any:
     settings = settings.model_copy(update={"read_database_url": read_url})
     app = create_app(settings, background=(projector_background(settings),))
-    return await aiohttp_client(app)
+    return await aiohttp_client(app, headers=await admin_headers(settings.database_url))
 
 
 async def test_reads_with_min_position_on_a_caught_up_copy(

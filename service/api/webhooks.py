@@ -10,6 +10,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import Field, TypeAdapter
 
+from service.api.auth import writer
 from service.api.inputs import json_body
 from service.api.keys import POOL
 from service.api.params import Page
@@ -80,8 +81,9 @@ class DeliveryPage(Answer):
 
 def manager(request: web.Request) -> str | None:
     """Whose subscriptions the caller manages: None for an administrator (all of them), a
-    party id for that party's principals (only its own). Every view scopes by this one call."""
-    return None
+    party id for that party's principals (only its own). Every view scopes by this one call;
+    without a token it is a 401, on reads too, since a subscription names where it reports."""
+    return writer(request).party
 
 
 def _pool(request: web.Request) -> Any:

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
-from service.app import create_app
+from tests.auth_support import admin_client
 from tests.commitments_support import get, post
 
 
 @pytest.fixture
 async def client(aiohttp_client: Any, settings: Any, pg_store: Any) -> Any:
-    return await aiohttp_client(create_app(settings, store=pg_store))
+    return await admin_client(aiohttp_client, settings, pg_store)
 
 
 async def test_a_subscription_is_created_read_listed_and_deleted(client: Any) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
+from tests.auth_support import admin_headers
 from tests.conftest import drop_database, fresh_database
 from tests.serve_support import Serve, positions
 from tests.support import unique, wait_for
@@ -58,7 +59,9 @@ async def test_kill_9_under_writes_loses_and_doubles_nothing(server_dsn: str) ->
     server = Serve("pledger-kill", dsn, {"PLEDGER_ACCESS_LOG": "false"})
     conn = await asyncpg.connect(dsn)
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        admin = await admin_headers(dsn)  # loaded by the server at start-up
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout, headers=admin) as session:
             await server.start(session)
             writers = Writers(session, server)
             load = asyncio.create_task(writers.run(6))

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from service.webhooks import subscriptions
 from service.webhooks.policy import RetryPolicy
 from tests.integration.commitment_world import Db, assessed, make, own_database, projector_on
 from tests.support import unique
@@ -110,10 +111,11 @@ async def test_an_endpoint_failing_for_the_whole_period_is_disabled(db: Db) -> N
                 if not await deliver_all(deliverer):
                     break
                 clock.advance(timedelta(hours=2) + timedelta(minutes=1))
-            state = await db.pool.fetchrow(
-                "SELECT state, disabled_reason FROM webhook_subscriptions WHERE id = $1", sub["id"]
-            )
-            assert state["state"] == "disabled" and "failed since" in state["disabled_reason"]
+            async with db.pool.acquire() as conn:  # what GET /v1/webhooks/{id}[/deliveries] show
+                shown = await subscriptions.get(conn, None, sub["id"])
+                shown_log = await subscriptions.attempts(conn, None, sub["id"], None, 1)
+            assert shown["state"] == "disabled" and "failed since" in shown["disabled_reason"]
+            assert shown_log[0]["outcome"] == "endpoint_disabled"
             log = await attempt_log(db, sub["id"])
             assert log[-1]["outcome"] == "endpoint_disabled"
             assert log[-1]["at"] - log[0]["at"] >= timedelta(hours=1)

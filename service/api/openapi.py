@@ -125,7 +125,9 @@ def _operation(route: Route, settings: Settings, schemas: dict[Any, Any]) -> dic
     for status, model in route.responses.items():
         names = route.headers if status == route.success else ()
         answer: dict[str, Any] = {"description": route.summary, "headers": _headers(names)}
-        if model is None:
+        if status == 204:
+            pass  # no body, no content type
+        elif model is None:
             schema = SSE_EVENT if route.media == "text/event-stream" else {"type": "object"}
             answer["content"] = {route.media: {"schema": schema}}
         else:

@@ -47,3 +47,25 @@ def writer(request: web.Request) -> Writer:
     if WRITER not in request:
         raise Unauthenticated()
     return request[WRITER]
+
+
+def client_key(request: web.Request) -> str:
+    """Who a limit counts against: the presented token's principal, else the client address.
+
+    The rate limit runs before authentication, so that floods of bad requests are throttled
+    too; it finds the principal here the same way, by an in-process lookup (no database).
+    """
+    if WRITER in request:
+        name: str | None = request[WRITER].principal.name
+    else:
+        name = _presented(request)
+    return f"principal:{name}" if name else f"address:{request.remote}"
+
+
+def _presented(request: web.Request) -> str | None:
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    auth = request.app.get(AUTH)
+    if auth is None or scheme.lower() != "bearer" or not secret.strip():
+        return None
+    principal = auth.lookup(secret.strip())
+    return None if principal is None else principal.name

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from service.api.auth import client_key
 from service.api.keys import SETTINGS
 from service.api.problems import problem
 
@@ -40,12 +41,6 @@ class TokenBuckets:
 
 
 BUCKETS = web.AppKey("rate_limit_buckets", TokenBuckets)
-
-
-def client_key(request: web.Request) -> str:
-    """Who is counted: the authenticated principal when the request has one."""
-    principal = request.get("principal")
-    return f"principal:{principal}" if principal else f"address:{request.remote}"
 
 
 @web.middleware

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from service.api.auth import client_key
 from service.api.keys import EVENT_SOURCE, SETTINGS, STORE
 from service.api.params import MAX_POSITION, LiveParams
 from service.api.rendering import accepts, dumps
@@ -69,12 +70,6 @@ def setup_sse(app: web.Application) -> None:
     app[LIVE] = LiveStreams()
     app.on_shutdown.append(app[LIVE].close)
     app.on_cleanup.insert(0, app[LIVE].stop_tail)
-
-
-def client_key(request: web.Request) -> str:
-    """Who a stream is counted against: the authenticated principal when there is one."""
-    principal = request.get("principal")
-    return f"principal:{principal}" if principal else f"address:{request.remote}"
 
 
 def _admit(request: web.Request, live: LiveStreams) -> str:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from service.app import create_app
 from service.store.bootstrap import open_store
-from tests.auth_support import admin_client
+from tests.auth_support import admin_client, admin_headers
 from tests.support import unique
 
 PROBLEM = "application/problem+json"
@@ -251,6 +251,19 @@ async def test_a_client_past_its_rate_gets_429_with_retry_after(
     assert refused.content_type == PROBLEM and int(refused.headers["Retry-After"]) >= 1
     assert "requests a second" in (await refused.json())["detail"]
     assert (await client.get("/healthz")).status == 200  # probes are never limited
+
+
+async def test_the_rate_limit_counts_each_principal_apart_from_its_address(
+    aiohttp_client: Any, settings: Any, pg_store: Any
+) -> None:
+    """Two principals behind one address each get their own bucket; a bad token does not."""
+    tight = settings.model_copy(update={"rate_limit_per_second": 0.5, "rate_limit_burst": 2})
+    client = await admin_client(aiohttp_client, tight, pg_store)
+    other = await admin_headers(settings.database_url)
+    mine = [await client.get("/v1/events?limit=1") for _ in range(3)]
+    theirs = [await client.get("/v1/events?limit=1", headers=other) for _ in range(2)]
+    assert [r.status for r in mine] == [200, 200, 429]
+    assert [r.status for r in theirs] == [200, 200]
 
 
 async def test_a_statement_past_the_timeout_is_503(aiohttp_client: Any, settings: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from aiohttp import web
@@ -33,15 +34,18 @@ async def memory_readiness() -> tuple[dict[str, Any], int]:
     return {"status": "ready", "database": "memory"}, 200
 
 
-def database_readiness(pool: Any) -> Readiness:
+def database_readiness(pool: Any, schema_dir: Traversable = migrations.SCHEMA_DIR) -> Readiness:
     """Ready when the database answers and every migration is applied."""
 
     async def check() -> tuple[dict[str, Any], int]:
         try:
             async with pool.acquire(timeout=2) as conn:
-                missing = await migrations.pending(conn)
+                missing = await migrations.pending(conn, schema_dir)
         except CONNECTION_ERRORS as e:
             return {"status": "unavailable", "database": f"unreachable: {type(e).__name__}"}, 503
+        except migrations.MigrationError as e:
+            # A broken install (no migration files) or a changed applied file: not ready.
+            return {"status": "unavailable", "migrations": str(e)}, 503
         if missing:
             names = [m.name for m in missing]
             return {"status": "unavailable", "pending_migrations": names}, 503

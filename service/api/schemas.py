@@ -50,6 +50,7 @@ class Ready(Answer):
     status: str
     database: str | None = None
     pending_migrations: list[str] | None = None
+    migrations: str | None = None  # why the migrations cannot be checked (a broken install)
     ledger: LedgerHealth | None = None
 
 

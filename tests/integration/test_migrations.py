@@ -96,3 +96,16 @@ async def test_rows_from_before_checksums_are_adopted(
     assert applied == [p.stem for p in schema_copy[1:]]
     recorded = await _recorded(empty_dsn)
     assert recorded[first.stem] == hashlib.sha256(first.read_bytes()).hexdigest()
+
+
+async def test_readiness_of_an_install_without_migrations_is_503(
+    pg_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """A broken install is not ready: a 503 body naming why, never an unhandled error."""
+    from service.api.health import database_readiness
+
+    body, status = await database_readiness(pg_pool, tmp_path)()
+    assert status == 503
+    assert body["status"] == "unavailable" and "no migrations found" in body["migrations"]
+    body, status = await database_readiness(pg_pool)()
+    assert (status, body["status"]) == (200, "ready")

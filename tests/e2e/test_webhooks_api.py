@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
-from tests.auth_support import admin_client
-from tests.commitments_support import get, post
+from service.app import create_app
+from tests.auth_support import admin_client, principal_of
+from tests.commitments_support import get, party, post
 
 
 @pytest.fixture
@@ -80,3 +81,25 @@ async def test_unknown_ids_and_bad_cursors(client: Any) -> None:
     await get(client, "/v1/webhooks/00000000-0000-0000-0000-000000000000", 404)
     problem = await get(client, "/v1/webhooks", 400, after="nope")
     assert problem["parameter"] == "after"
+
+
+async def test_a_party_manages_only_its_own_and_an_anonymous_caller_none(
+    client: Any, aiohttp_client: Any, settings: Any, pg_store: Any
+) -> None:
+    mine, theirs = await party(client), await party(client)
+    me, them = await principal_of(client, mine), await principal_of(client, theirs)
+    body = {"url": "https://example.org/hook"}
+    made = await (await client.post("/v1/webhooks", json=body, headers=me)).json()
+    assert made["owner"] == mine
+    listed = await (await client.get("/v1/webhooks", params={"limit": "1000"}, headers=me)).json()
+    assert [w["id"] for w in listed["webhooks"]] == [made["id"]]
+    for path in (f"/v1/webhooks/{made['id']}", f"/v1/webhooks/{made['id']}/deliveries"):
+        assert (await client.get(path, headers=them)).status == 404
+        assert (await client.get(path, headers=me)).status == 200
+    assert (await client.delete(f"/v1/webhooks/{made['id']}", headers=them)).status == 404
+    everyone = await get(client, "/v1/webhooks", limit="1000")  # the administrator sees all
+    assert made["id"] in [w["id"] for w in everyone["webhooks"]]
+    anonymous = await aiohttp_client(create_app(settings, store=pg_store))
+    assert (await anonymous.get("/v1/webhooks")).status == 401
+    assert (await anonymous.post("/v1/webhooks", json=body)).status == 401
+    assert (await client.delete(f"/v1/webhooks/{made['id']}", headers=me)).status == 204

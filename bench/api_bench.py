@@ -3,10 +3,13 @@
     .venv/bin/python bench/api_bench.py [--writes 4000] [--rounds 3] [--rate 200] [--events 1000]
 
 Both servers run in this process on real ports (web.AppRunner + TCPSite); the Pledger app is the
-composition root's, with its own pool. The projector runs as `pledger project` in a process of
-its own (--projector inside runs it in the app as `pledger serve` does; none, not at all); the
-ledger's tree builder is left out (--with-ledger adds it). Uses DATABASE_URL when set, else a
-throwaway embedded PostgreSQL. Prints medians over rounds.
+composition root's, with its own pool. Writes are made by a monitor's principal with its bearer
+token; a second Pledger app, identical but for a middleware that sets that writer without any
+token ("open"), measures in the same run what authentication costs (ratio auth/open).
+The projector runs as `pledger project` in a process of its own (--projector inside runs it in
+the app as `pledger serve` does; none, not at all); the ledger's tree builder is left out
+(--with-ledger adds it); the per-client rate limit is lifted (one client makes every request).
+Uses DATABASE_URL when set, else a throwaway embedded PostgreSQL. Prints medians over rounds.
 """
 
 from __future__ import annotations
@@ -29,9 +32,14 @@ import aiohttp  # noqa: E402
 import asyncpg  # noqa: E402
 from aiohttp import web  # noqa: E402
 
+import service.app  # noqa: E402
 from bench.common import bench_database, median, percentile  # noqa: E402
 from bench.http_load import one_by_one, paced, post_json, serve, timed_get  # noqa: E402
+from service.api.keys import WRITER  # noqa: E402
 from service.app import create_app  # noqa: E402
+from service.auth.principals import Principal, Snapshot, new_token  # noqa: E402
+from service.auth.registry import PostgresRegistry  # noqa: E402
+from service.auth.rights import Writer  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.ledger.background import ledger_background  # noqa: E402
 from service.projections.background import projector_background  # noqa: E402
@@ -52,6 +60,35 @@ def assessment(n: int) -> dict[str, Any]:
         "strength": "reported", "occurred_at": f"2021-03-{day:02d}", "level": n % 4,
         "source": SOURCE,
     }  # fmt: skip
+
+
+@web.middleware
+async def trusted(request: web.Request, handler: Any) -> web.StreamResponse:
+    """The baseline without authentication: the same writer, set without a token."""
+    request[WRITER] = Writer(Principal("bench-monitor", "monitor"), "reported")
+    return await handler(request)
+
+
+def open_app(settings: Settings) -> web.Application:
+    """The Pledger app with `trusted` in place of the bearer-token middleware."""
+    real = service.app.auth_middleware
+    service.app.auth_middleware = trusted  # type: ignore[assignment]
+    try:
+        return create_app(settings)
+    finally:
+        service.app.auth_middleware = real
+
+
+async def monitor_headers(session: aiohttp.ClientSession, base: str) -> dict[str, str]:
+    """A principal of `monitor` with a `reported` grant, made over the API by the admin."""
+    name = f"bench-monitor-{uuid.uuid4().hex[:8]}"
+    async with session.post(f"{base}/v1/principals", json={"name": name, "party": "monitor"}):
+        pass
+    grant = {"max_strength": "reported"}
+    async with session.put(f"{base}/v1/parties/monitor/grant", json=grant) as response:
+        assert response.status == 200, await response.text()
+    token = await post_json(session, f"{base}/v1/principals/{name}/tokens", {})
+    return {"Authorization": f"Bearer {token['token']}"}
 
 
 def raw_app(pool: asyncpg.Pool) -> web.Application:
@@ -85,12 +122,19 @@ async def setup_commitments(session: aiohttp.ClientSession, base: str, count: in
     return ids
 
 
-async def writes(session: aiohttp.ClientSession, base: str, ids: list[str], total: int) -> float:
+async def writes(
+    session: aiohttp.ClientSession,
+    base: str,
+    ids: list[str],
+    total: int,
+    headers: dict[str, str] | None = None,
+) -> float:
     """Requests per second: one client per commitment, each posting total/len(ids) in turn."""
 
     async def client(cid: str) -> None:
         for n in range(total // len(ids)):
-            await post_json(session, f"{base}/v1/commitments/{cid}/events", assessment(n))
+            url = f"{base}/v1/commitments/{cid}/events"
+            await post_json(session, url, assessment(n), headers)
 
     started = time.perf_counter()
     await asyncio.gather(*(client(cid) for cid in ids))
@@ -111,22 +155,33 @@ async def stream_of(session: aiohttp.ClientSession, base: str, events: int) -> t
 
 
 async def run(args: argparse.Namespace, dsn: str) -> dict[str, list[float]]:
-    settings = Settings(database_url=dsn, access_log=False, poll_interval_seconds=0.05)
+    settings = Settings(
+        database_url=dsn,
+        access_log=False,
+        poll_interval_seconds=0.05,
+        rate_limit_per_second=1e6,
+        rate_limit_burst=1_000_000,
+    )
     background = [projector_background(settings)] if args.projector == "inside" else []
     if args.with_ledger:
         background.append(ledger_background(settings))
     raw_pool = await asyncpg.create_pool(dsn, min_size=settings.pool_max_size,
                                          max_size=settings.pool_max_size)  # fmt: skip
     await raw_pool.execute(RAW_TABLE)
+    # The administrator that sets the bench up, made as `pledger principals add --admin` does.
+    registry = PostgresRegistry(raw_pool)
+    await registry.add(Principal("bench-admin", None, admin=True))
+    admin = {"Authorization": f"Bearer {(await registry.issue('bench-admin')).secret}"}
     results: dict[str, list[float]] = {}
     app = create_app(settings, background=tuple(background))
     connector = aiohttp.TCPConnector(limit=64)
     async with (
         serve(app) as base,
+        serve(open_app(settings)) as open_base,
         serve(raw_app(raw_pool)) as raw,
-        aiohttp.ClientSession(connector=connector) as session,
+        aiohttp.ClientSession(connector=connector, headers=admin) as session,
     ):
-        await write_rounds(args, session, base, raw, results)
+        await write_rounds(args, session, (base, open_base), raw, results)
         if not args.writes_only:
             await reads(args, session, base, results)
     await raw_pool.close()
@@ -136,16 +191,23 @@ async def run(args: argparse.Namespace, dsn: str) -> dict[str, list[float]]:
 async def write_rounds(
     args: argparse.Namespace,
     session: aiohttp.ClientSession,
-    base: str,
+    bases: tuple[str, str],
     raw: str,
     results: dict[str, list[float]],
 ) -> None:
+    base, open_base = bases
     ids = await setup_commitments(session, base, CLIENTS)
+    monitor = await monitor_headers(session, base)
+    servers = [(raw, "raw", None), (base, "api", monitor), (open_base, "open", None)]
     for n in range(args.rounds):
-        # Alternate which goes first, so neither always meets a warmer or busier server.
-        order = [(raw, "raw"), (base, "api")] if n % 2 == 0 else [(base, "api"), (raw, "raw")]
-        rates = {name: await writes(session, url, ids, args.writes) for url, name in order}
+        # Rotate which goes first, so none always meets a warmer or busier server.
+        order = servers[n % 3 :] + servers[: n % 3]
+        rates = {
+            name: await writes(session, url, ids, args.writes, headers)
+            for url, name, headers in order
+        }
         rates["ratio"] = rates["api"] / rates["raw"]
+        rates["auth_ratio"] = rates["api"] / rates["open"]
         for key, value in rates.items():
             results.setdefault(key, []).append(value)
 
@@ -175,13 +237,35 @@ def record(results: dict[str, list[float]], name: str, latencies: list[float]) -
     results.setdefault(f"{name}_p99", []).append(percentile(latencies, 0.99))
 
 
+def token_check_seconds(tokens: int = 10_000, checks: int = 100_000) -> float:
+    """What authentication adds to a request, alone: SHA-256 of the token and one dict lookup
+    in a snapshot of `tokens` live tokens (no database round trip)."""
+    issued = [new_token(f"p{i}") for i in range(tokens)]
+    snapshot = Snapshot(tokens={t.token_hash: Principal(t.principal, "m") for t in issued})
+    secret = issued[tokens // 2].secret
+    started = time.perf_counter()
+    for _ in range(checks):
+        snapshot.lookup(secret)
+    return (time.perf_counter() - started) / checks
+
+
 def report(results: dict[str, list[float]], args: argparse.Namespace) -> None:
     m = {k: median(v) for k, v in results.items()}
+    check = token_check_seconds()
     print(f"api_bench: medians of {args.rounds} rounds; projector: {args.projector}")
     print(
         f"  assessments over HTTP, {CLIENTS} clients on distinct commitments, {args.writes} each"
         f" round: raw INSERT handler {m['raw']:7.0f} req/s  pledger {m['api']:7.0f} req/s"
         f"  ratio {m['ratio']:.2f} (goal >= 0.8)"
+    )
+    print(
+        f"  the same with authentication (a monitor's bearer token) {m['api']:7.0f} req/s,"
+        f" without (the writer set by a middleware) {m['open']:7.0f} req/s:"
+        f" ratio {m['auth_ratio']:.3f} (goal >= 0.95; the median of the per-round ratios)"
+    )
+    print(
+        f"  one token check alone (10,000 live tokens): {check * 1e6:.2f} us, that is"
+        f" {check * m['api'] / CLIENTS:.4%} of a write's time at the measured rate"
     )
     for name, goal in (("status_now", 10), ("list_read_tables", 10), ("status_as_of_1000", 50)):
         if f"{name}_p50" not in m:

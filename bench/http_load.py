@@ -25,8 +25,10 @@ async def serve(app: web.Application) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-async def post_json(session: aiohttp.ClientSession, url: str, body: Any) -> Any:
-    async with session.post(url, json=body) as response:
+async def post_json(
+    session: aiohttp.ClientSession, url: str, body: Any, headers: dict[str, str] | None = None
+) -> Any:
+    async with session.post(url, json=body, headers=headers) as response:
         payload = await response.json(content_type=None)
         if response.status != 201:
             raise RuntimeError(f"{url}: {response.status} {payload}")

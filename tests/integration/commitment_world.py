@@ -13,12 +13,18 @@ from typing import Any
 
 import asyncpg
 
-from service.domain.commands import parse_body
-from service.domain.compliance import commitment_status
-from service.domain.decide import make_commitment, record_evidence
-from service.domain.errors import ValidationFailed
-from service.domain.events import commitment_stream
-from service.domain.evidence import COMMITMENT, EVIDENCE
+from service.domain.commands import RegisterParty, parse_body
+from service.domain.compliance import Parties, commitment_status
+from service.domain.decide import (
+    make_commitment,
+    record_evidence,
+    record_party_event,
+    register_party,
+)
+from service.domain.errors import AlreadyExists, ValidationFailed
+from service.domain.events import commitment_stream, party_stream
+from service.domain.evidence import COMMITMENT, EVIDENCE, PARTY_EVENT
+from service.domain.fold import NO_PARTIES
 from service.domain.status import CommitmentStatus
 from service.domain.tallies import agreement_compliance, party_compliance
 from service.log.records import RecordedEvent, format_time
@@ -89,22 +95,61 @@ async def make(db: Db, cid: str, promisor: str, **fields: Any) -> Commitment:
     return c
 
 
-async def post(db: Db, c: Commitment, body: dict[str, Any]) -> RecordedEvent | None:
-    """An evidence body through record_evidence; None when the domain refuses it (422)."""
+def written_by(by: str | None) -> dict[str, Any]:
+    """The envelope of an event written by party `by` (None: a legacy event)."""
+    return {} if by is None else {"metadata": {"recorded_by": by}}
+
+
+async def post(
+    db: Db, c: Commitment, body: dict[str, Any], by: str | None = None
+) -> RecordedEvent | None:
+    """An evidence body through record_evidence, written by `by`; None when the domain refuses
+    it (422, or 409 for a second agreement)."""
     if body["type"] != "correction_recorded":
         body = {"source": SOURCE} | body
     try:
         command = parse_body(EVIDENCE, body)
-        event = record_evidence(c.id, c.events, command, now=datetime.now(UTC))
-    except ValidationFailed:
+        event = record_evidence(c.id, c.events, command, now=datetime.now(UTC), **written_by(by))
+    except (ValidationFailed, AlreadyExists):
         return None
     result = await db.store.append(commitment_stream(c.id), [event], len(c.events))
     c.events.extend(result.events)
     return result.events[0]
 
 
-def fold_now(c: Commitment, now: datetime) -> CommitmentStatus | None:
-    return commitment_status(c.events, as_of=now, known_at=now)
+async def post_party(
+    db: Db,
+    parties: dict[str, list[RecordedEvent]],
+    party_id: str,
+    body: dict[str, Any],
+    by: str | None = None,
+) -> RecordedEvent | None:
+    """A party-stream body through record_party_event (the party registered first if need
+    be), written by `by`; None when the domain refuses it."""
+    stream = parties.setdefault(party_id, [])
+    if not stream:
+        event = register_party([], RegisterParty(id=party_id, name=party_id, kind="state"),
+                               now=datetime.now(UTC))  # fmt: skip
+        result = await db.store.append(party_stream(party_id), [event], "no_stream")
+        stream.extend(result.events)
+    if body["type"] != "correction_recorded":
+        body = {"source": SOURCE} | body
+    try:
+        command = parse_body(PARTY_EVENT, body)
+        event = record_party_event(
+            party_id, stream, command, now=datetime.now(UTC), **written_by(by)
+        )
+    except (ValidationFailed, AlreadyExists):
+        return None
+    result = await db.store.append(party_stream(party_id), [event], len(stream))
+    stream.extend(result.events)
+    return result.events[0]
+
+
+def fold_now(
+    c: Commitment, now: datetime, parties: Parties = NO_PARTIES
+) -> CommitmentStatus | None:
+    return commitment_status(c.events, as_of=now, known_at=now, parties=parties)
 
 
 def expected_row(status: CommitmentStatus) -> dict[str, Any]:
@@ -123,14 +168,17 @@ def expected_row(status: CommitmentStatus) -> dict[str, Any]:
     }
 
 
-def expected_party(commitments: list[Commitment], party: str, now: datetime) -> dict[str, Any]:
-    return party_compliance(fold_now(c, now) for c in commitments if c.promisor == party).to_json()
+def expected_party(
+    commitments: list[Commitment], party: str, now: datetime, parties: Parties = NO_PARTIES
+) -> dict[str, Any]:
+    mine = (fold_now(c, now, parties) for c in commitments if c.promisor == party)
+    return party_compliance(mine).to_json()
 
 
 def expected_agreement(
-    commitments: list[Commitment], agreement: str, now: datetime
+    commitments: list[Commitment], agreement: str, now: datetime, parties: Parties = NO_PARTIES
 ) -> dict[str, Any]:
-    mine = [fold_now(c, now) for c in commitments if c.agreement == agreement]
+    mine = [fold_now(c, now, parties) for c in commitments if c.agreement == agreement]
     return agreement_compliance(mine).to_json()
 
 

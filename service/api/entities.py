@@ -9,17 +9,19 @@ from typing import Any
 from aiohttp import web
 from pydantic import TypeAdapter
 
-from service.api.inputs import context, json_body, written_headers
+from service.api.inputs import context, json_body, query_times, written_headers
 from service.api.keys import STORE
-from service.api.params import EntityPage
+from service.api.params import EntityPage, StatusParams
 from service.api.table import Reply, page_size, params
 from service.auth.authority import grant_of
 from service.commitments import writes
+from service.commitments.parties import record_party_event
 from service.commitments.queries import created, first_event, is_creation, read_stream
 from service.domain import events as ev
 from service.domain.commands import parse_body
 from service.domain.errors import EntityNotFound
-from service.domain.evidence import AGREEMENT, PARTY
+from service.domain.evidence import AGREEMENT, PARTY, PARTY_EVENT
+from service.domain.fold import ceased_at
 from service.log.records import RecordedEvent, format_time
 from service.store.ports import EventStore
 
@@ -92,12 +94,28 @@ async def post_party(request: web.Request) -> Reply:
 
 
 async def get_party(request: web.Request) -> Reply:
-    """The party as registered, with its grant (the highest strength it may state)."""
+    """The party as registered, with its grant (the highest strength it may state) and when it
+    ceased (rules v2, R5) at (as_of, known_at)."""
+    query = params(request, StatusParams)
+    at = query_times(query.as_of, query.known_at)
     party_id = request.match_info["id"]
     events = await read_stream(request.app[STORE], ev.party_stream(party_id))
     if not events or events[0].type != ev.PARTY_REGISTERED:
         raise EntityNotFound("party", party_id)
-    return Reply(entity_json(events[0]) | {"grant": grant_of(events)})
+    ended = ceased_at(party_id, events, at.as_of, at.known_at)
+    return Reply(
+        entity_json(events[0])
+        | {"grant": grant_of(events), "ceased_at": None if ended is None else format_time(ended)}
+    )
+
+
+async def post_party_event(request: web.Request) -> Reply:
+    """A party's dissolution, or a correction of one, on the party's own stream."""
+    party_id = request.match_info["id"]
+    body = parse_body(PARTY_EVENT, await json_body(request))
+    written = await record_party_event(request.app[STORE], party_id, body, context(request))
+    headers = written_headers(f"/v1/parties/{party_id}", written.event.version, written.replayed)
+    return Reply({**written.to_json(), "party": party_id}, headers=headers)
 
 
 async def list_parties(request: web.Request) -> Reply:

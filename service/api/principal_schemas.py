@@ -38,6 +38,10 @@ SET_GRANT: TypeAdapter[SetGrant] = TypeAdapter(SetGrant)
 
 class PartyWithGrant(Party):
     grant: Strength = Field(description="the highest strength the party's principals may state")
+    ceased_at: str | None = Field(
+        json_schema_extra={"format": "date-time"},
+        description="when the party ceased (rules v2, R5) at (as_of, known_at), or null",
+    )
 
 
 class PrincipalAdded(Answer):

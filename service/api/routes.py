@@ -30,7 +30,7 @@ from service.api import webhooks as hooks
 from service.api.keys import SETTINGS
 from service.api.rendering import json_response
 from service.api.table import Route
-from service.domain.evidence import AGREEMENT, COMMITMENT, EVIDENCE, PARTY
+from service.domain.evidence import AGREEMENT, COMMITMENT, EVIDENCE, PARTY, PARTY_EVENT
 from service.domain.status import CommitmentStatus
 from service.log import cloudevents
 
@@ -85,11 +85,18 @@ ROUTES: list[Route] = [
           "Parties in the order recorded", {200: s.PartyPage}, errors=(503,),
           params=p.EntityPage, headers=("Link",)),
     Route("GET", "/v1/parties/{id}", entities.get_party, "getParty", "parties",
-          "A party as registered, with its grant", {200: a.PartyWithGrant}, errors=(404, 503)),
+          "A party as registered, with its grant and when it ceased at (as_of, known_at)",
+          {200: a.PartyWithGrant}, errors=(404, 503), params=p.StatusParams),
     Route("PUT", "/v1/parties/{id}/grant", principals.put_grant, "setPartyGrant", "principals",
           "Set the highest strength the party may state (a grant_changed event)",
           {200: a.GrantChanged}, body=a.SET_GRANT, body_name="SetGrant",
           errors=(401, 403, 404, 503), example={"max_strength": "verified"}),
+    Route("POST", "/v1/parties/{id}/events", entities.post_party_event, "recordPartyEvent",
+          "parties", "Record a party's dissolution, or correct one, told apart by `type`",
+          {201: s.PartyRecorded}, body=PARTY_EVENT, body_name="PartyEvent",
+          errors=(401, 403, 404, 409, 503), request_headers=KEY, headers=CREATED,
+          example={"type": "party_dissolved", "occurred_at": "2024-04-01",
+                   "source": {"title": "Official gazette"}}),
     Route("GET", "/v1/parties/{id}/compliance", compliance.party, "getPartyCompliance",
           "parties", "Compliance of the commitments a party made", {200: s.PartyCompliance},
           errors=(404, 503), params=p.ReadSideParams),

@@ -156,6 +156,10 @@ class Recorded(Written):
     commitment: str
 
 
+class PartyRecorded(Written):
+    party: str
+
+
 class Entry(BaseModel):
     """Where and when the ledger recorded an entity's creation."""
 

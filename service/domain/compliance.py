@@ -11,19 +11,8 @@ from typing import Any
 
 from service.domain import events as ev
 from service.domain.events import Schedule, Verdict
-from service.domain.fold import (
-    MET,
-    NO_PARTIES,
-    Fold,
-    Linked,
-    Parties,
-    corrected_ids,
-    counted_strength,
-    effective_time,
-    fold,
-    known_events,
-    latest_key,
-)
+from service.domain.fold import MET, NO_PARTIES, Fold, Linked, Parties, counted_strength, fold
+from service.domain.known import corrected_ids, effective_time, known_events, latest_key
 from service.domain.relief import assessor_of, writer
 from service.domain.status import (
     AssessmentView,

@@ -45,7 +45,7 @@ from service.domain.relief import writer
 from service.log.records import NewEvent, RecordedEvent, parse_time
 
 Kind = Literal["party", "agreement", "commitment"]
-Command = RegisterParty | RecordAgreement | MakeCommitment | Evidence
+Command = RegisterParty | RecordAgreement | MakeCommitment | Evidence | PartyEvent
 STREAM_OF = {"party": ev.party_stream, "agreement": ev.agreement_stream}
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from service.domain.errors import AlreadyAgreed, ValidationFailed
 from service.domain.status import CommitmentStatus
 from service.domain.tallies import party_compliance
 from service.log.records import RecordedEvent
@@ -258,3 +259,22 @@ def test_example_5_the_due_day_and_a_denial(
     assess(c, "watch", "breached", "verified", "2024-05-01")
     assess(c, "acme", "fulfilled", "verified", "2024-05-02")
     assert summary(c.must(as_of=as_of)) == expected
+
+
+def test_a_promisee_agrees_once_and_only_to_relief_by_the_promisor() -> None:
+    c = World().commitment("acme-agree", due_by="2024-03-31")
+    change = {"type": "deadline_changed", "due_by": "2024-06-30", "occurred_at": "2024-03-15"}
+    request = relief(c, "acme", change)
+    legacy = c.post(change | {"occurred_at": "2024-03-16"})
+    review = assess(c, "watch", "breached", "verified", "2024-03-20")
+    agree = {"type": "change_agreed", "agrees": str(request.event_id), "occurred_at": "2024-04-01"}
+    relief(c, "beta", agree)
+    with pytest.raises(AlreadyAgreed):
+        relief(c, "beta", agree | {"occurred_at": "2024-04-02"})
+    for target in (legacy, review):
+        with pytest.raises(ValidationFailed) as refused:
+            relief(c, "beta", agree | {"agrees": str(target.event_id)})
+        assert refused.value.field == "agrees"
+    c.correct(request, recorded_at="2024-04-05")
+    with pytest.raises(ValidationFailed):
+        relief(c, "watch", agree | {"occurred_at": "2024-04-06"})

@@ -11,7 +11,8 @@ from typing import Any
 
 from service.domain import events as ev
 from service.domain.compliance import Parties, commitment_status
-from service.domain.fold import fold, known_events, latest_key
+from service.domain.fold import fold
+from service.domain.known import known_events, latest_key
 from service.domain.tallies import party_compliance
 from service.log.records import RecordedEvent, format_time, parse_time
 

@@ -1,6 +1,6 @@
 """Rules v2 through the real app: party dissolutions, agreements, basis in status, lists and
 tallies, folded (the read tables' equality with the fold is tests/integration's). Writers are
-legacy here (no authentication yet), so relief binds and any dissolution counts; the fold's
+an administrator here (no `recorded_by`), so relief binds and any dissolution counts; the fold's
 handling of writers is tested in tests/unit."""
 
 from __future__ import annotations
@@ -10,12 +10,15 @@ from typing import Any
 import pytest
 
 from service.app import create_app
+from tests.auth_support import admin_headers
 from tests.commitments_support import SOURCE, assessment, commitment, get, party, post, slug
 
 
 @pytest.fixture
 async def client(aiohttp_client: Any, settings: Any, pg_store: Any) -> Any:
-    return await aiohttp_client(create_app(settings, store=pg_store))
+    """An administrator's client: its writes carry no `recorded_by`, so they fold as legacy."""
+    headers = await admin_headers(settings.database_url)
+    return await aiohttp_client(create_app(settings, store=pg_store), headers=headers)
 
 
 def dissolution(occurred_at: str = "2021-03-01") -> dict[str, Any]:

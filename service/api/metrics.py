@@ -42,7 +42,8 @@ SELECT head.p AS head,
                                                 WHERE e.position = folded.p + 1)) AS folded_age,
        coalesce((SELECT max(index) + 1 FROM merkle_nodes WHERE level = 0), 0) AS tree_size,
        extract(epoch FROM clock_timestamp() - (SELECT max(signed_at) FROM checkpoints))
-           AS checkpoint_age
+           AS checkpoint_age,
+       (SELECT max(position) FROM relay_checkpoints) AS relayed
   FROM head, folded
 """
 
@@ -137,6 +138,10 @@ async def _lag_metrics(pool: Any) -> list[Metric]:
         _gauge("pledger_tree_lag_events", "Events not yet in the Merkle tree.",
                head - int(row["tree_size"])),
     ]  # fmt: skip
+    if row["relayed"] is not None:  # a relay has run against this database
+        found.append(_gauge("pledger_relay_lag_events",
+                            "Events JetStream has not acknowledged yet.",
+                            head - int(row["relayed"])))  # fmt: skip
     if row["checkpoint_age"] is not None:
         found.append(_gauge("pledger_checkpoint_age_seconds",
                             "Time since the newest signed checkpoint.",

@@ -155,6 +155,8 @@ async def _scenario(
         return now["projector"] == now["relay"] == now["tree"] == head
 
     await wait_for(caught_up, timeout=60)
+    async with session.get(f"{cluster[0].url}/metrics") as resp:
+        assert "pledger_relay_lag_events 0.0" in (await resp.text()).splitlines()
     await _check_read_tables(session, cluster[0], load)
     rows = await conn.fetch("SELECT event_id FROM events ORDER BY position")
     relayed = [m.headers["ce-id"] for m in await stream_view(destination.url, destination.stream)]

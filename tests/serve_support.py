@@ -20,9 +20,10 @@ import asyncpg
 
 from service.projections.leader import PROJECTOR_LOCK
 from service.relay.runner import RELAY_LOCK
+from service.webhooks.leader import DELIVERER_LOCK
 from tests.support import wait_for
 
-LOCKS = {"projector": PROJECTOR_LOCK, "relay": RELAY_LOCK}
+LOCKS = {"projector": PROJECTOR_LOCK, "relay": RELAY_LOCK, "deliverer": DELIVERER_LOCK}
 
 
 def with_application_name(dsn: str, name: str) -> str:

@@ -1,9 +1,10 @@
 """Scale-out: two real `pledger serve` processes on one PostgreSQL, every worker on in both.
 
-Both take writes; exactly one projector and one relay lead; the leader killed with SIGKILL under
-write load hands over to the other within seconds; afterwards the read tables answer what the
-fold answers, the Merkle tree holds every event once, and JetStream holds every event once in
-log order. (The tree builders of both processes take turns under a transaction lock.)
+Both take writes; exactly one projector, one relay and one webhook deliverer lead; the leader
+killed with SIGKILL under write load hands over to the other within seconds; afterwards the
+read tables answer what the fold answers, the Merkle tree holds every event once, and JetStream
+holds every event once in log order. (The tree builders of both processes take turns under a
+transaction lock.)
 """
 
 from __future__ import annotations

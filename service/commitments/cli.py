@@ -98,6 +98,13 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     settings = resolve_database(settings)
     entries = asyncio.run(_timeline(settings, args.commitment, as_of, known_at))
+    if not entries:
+        print(
+            f"pledger replay: nothing of commitment {args.commitment!r} was known at"
+            f" {format_time(known_at)} (as of {format_time(as_of)})",
+            file=sys.stderr,
+        )
+        return 1
     print(f"{args.commitment} as of {format_time(as_of)}, known at {format_time(known_at)}")
     for entry in entries:
         print(render(entry))
@@ -112,8 +119,11 @@ async def _timeline(
 
 
 def render(entry: TimelineEntry) -> str:
-    """One line per event: when, what, and the status right after it."""
+    """An event's line (when, what, who wrote it, and the status right after it), then its
+    note and source indented below; a deadline passing is a line of its own."""
     what = entry.type + _detail(entry.data)
+    if entry.recorded_by is not None:
+        what += f" [written by {entry.recorded_by}]"
     if entry.corrected:
         what += " [CORRECTED: not applied]"
     status = entry.status
@@ -123,10 +133,19 @@ def render(entry: TimelineEntry) -> str:
         due = format_time(status.due_by)[:10] if status.due_by else "none"
         disputed = ", disputed" if status.disputed else ""
         after = f"-> {status.verdict}, {status.schedule}{disputed}, due {due}"
-    times = (
-        f"{format_time(entry.occurred_at)[:16]}Z (recorded {format_time(entry.recorded_at)[:16]}Z)"
-    )
-    return f"#{entry.position:<6} {times}  {what}  {after}"
+    when = f"{format_time(entry.occurred_at)[:16]}Z"
+    if entry.recorded_at is None:
+        return f"{'(clock)':<7} {when} {'(no event)':<27}  {what}  {after}"
+    recorded = f"(recorded {format_time(entry.recorded_at)[:16]}Z)"
+    lines = [f"#{entry.position:<6} {when} {recorded}  {what}  {after}"]
+    if "note" in entry.data:
+        lines.append(f"{'':8}note: {entry.data['note']}")
+    source = entry.data.get("source")
+    if isinstance(source, dict):
+        named = " ".join(str(source[k]) for k in ("title", "url") if k in source)
+        quote = f' "{source["quote"]}"' if "quote" in source else ""
+        lines.append(f"{'':8}source: {named}{quote}")
+    return "\n".join(lines)
 
 
 def _detail(data: dict[str, Any]) -> str:

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from service.domain import events as ev
 from service.domain.commands import MakeCommitment, RecordAgreement, RegisterParty
+from service.domain.compliance import COMPARATORS
 from service.domain.errors import (
     AlreadyAgreed,
     AlreadyDissolved,
@@ -44,6 +45,9 @@ from service.domain.evidence import (
 from service.domain.relief import writer
 from service.log.records import NewEvent, RecordedEvent, parse_time
 
+# How far ahead of the ledger's clock a caller's time may be (its clock may run a little fast):
+# past that, an event "occurring" later than it is recorded is refused (docs/api.md).
+CLOCK_SKEW = timedelta(minutes=5)
 Kind = Literal["party", "agreement", "commitment"]
 Command = RegisterParty | RecordAgreement | MakeCommitment | Evidence | PartyEvent
 STREAM_OF = {"party": ev.party_stream, "agreement": ev.agreement_stream}
@@ -99,6 +103,7 @@ def record_agreement(
 ) -> NewEvent:
     """agreement_recorded, occurring at signed_at (or `now` when unsigned)."""
     _must_be_new(existing, "agreement", command.id)
+    _not_ahead("signed_at", command.signed_at, now)
     occurred_at = command.signed_at or now
     return NewEvent(ev.AGREEMENT_RECORDED, command.to_data(), occurred_at, **envelope)
 
@@ -142,6 +147,7 @@ def record_evidence(
     if isinstance(command, RecordCorrection):
         _check_correction(stream, command)
         return NewEvent(command.type, data, now, **envelope)
+    _not_ahead("occurred_at", command.occurred_at, now)
     _check_dated(commitment_id, made.data, command)
     if isinstance(command, AgreeChange):
         _check_agreement(stream, made.data, command, envelope.get("metadata", {}))
@@ -169,6 +175,7 @@ def record_party_event(
         return NewEvent(command.type, data, now, **envelope)
     if any(e.type == ev.PARTY_DISSOLVED for e in _uncorrected(stream)):
         raise AlreadyDissolved(party_id)
+    _not_ahead("occurred_at", command.occurred_at, now)
     return NewEvent(command.type, data, command.occurred_at, **envelope)
 
 
@@ -206,6 +213,7 @@ def _check_dated(commitment_id: str, made: dict[str, Any], command: Dated) -> No
             raise ValidationFailed("effective_at", "effective_at is after occurred_at")
         if command.measure_value is not None and "measure" not in made:
             raise ValidationFailed("measure_value", "the commitment has no measure")
+        _check_measure(made, command)
     elif isinstance(command, ResolveCondition):
         if command.condition not in {c["id"] for c in made.get("conditions", [])}:
             raise ValidationFailed("condition", f"unknown condition {command.condition!r}")
@@ -214,6 +222,31 @@ def _check_dated(commitment_id: str, made: dict[str, Any], command: Dated) -> No
             raise ValidationFailed("due_by", "due_by is before the commitment's made_at")
     elif isinstance(command, Supersede) and command.by == commitment_id:
         raise ValidationFailed("by", "a commitment cannot supersede itself")
+
+
+def _check_measure(made: dict[str, Any], command: RecordAssessment) -> None:
+    """A `fulfilled` assessment may not contradict itself: its measure_value must meet the
+    commitment's measure (target and comparator)."""
+    measure = made.get("measure")
+    if command.verdict != "fulfilled" or command.measure_value is None or measure is None:
+        return
+    target, comparator = float(measure["target"]), measure["comparator"]
+    if not COMPARATORS[comparator](float(command.measure_value), target):
+        raise ValidationFailed(
+            "measure_value",
+            f"a fulfilled assessment's measure_value {command.measure_value:g} does not meet"
+            f" the commitment's measure ({comparator} {target:g} {measure['unit']})",
+        )
+
+
+def _not_ahead(field: str, at: datetime | None, now: datetime) -> None:
+    """The ledger records what has happened: a time later than now (past CLOCK_SKEW) is a 422."""
+    if at is not None and at > now + CLOCK_SKEW:
+        raise ValidationFailed(
+            field,
+            f"{field} is later than the moment it is recorded; the ledger records what has"
+            f" happened (a clock skew of {CLOCK_SKEW.total_seconds() / 60:g} minutes is allowed)",
+        )
 
 
 def _check_correction(stream: Sequence[RecordedEvent], command: RecordCorrection) -> None:

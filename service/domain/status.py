@@ -124,13 +124,16 @@ class AgreementTally(View):
 
 
 class TimelineEntry(View):
-    """One known event of a commitment and the status right after it (for `pledger replay`)."""
+    """One known event of a commitment and the status right after it (for `pledger replay`);
+    or a moment the clock alone changed the status (type `deadline_passed`: no event, no
+    position, nothing recorded)."""
 
-    position: int
-    event_id: str
+    position: int | None
+    event_id: str | None
     type: str
     occurred_at: Time
-    recorded_at: Time
+    recorded_at: Time | None
+    recorded_by: str | None = None  # the writing party (None: legacy or administrator)
     corrected: bool  # named by a correction known at known_at: shown, never applied
     data: dict[str, Any]
     status: CommitmentStatus | None

@@ -14,6 +14,7 @@ from service.domain.compliance import (
     latest_key,
 )
 from service.domain.fold import NO_PARTIES
+from service.domain.relief import writer
 from service.domain.status import AgreementTally, CommitmentStatus, Tally, TimelineEntry
 from service.log.records import RecordedEvent
 
@@ -90,6 +91,7 @@ def timeline(
     entries = []
     for i, event in enumerate(shown):
         prefix = shown[: i + 1] + [c for c in corrections if c not in shown[: i + 1]]
+        status = commitment_status(prefix, event.occurred_at, known_at, linked, parties)
         entries.append(
             TimelineEntry(
                 position=event.position,
@@ -97,9 +99,45 @@ def timeline(
                 type=event.type,
                 occurred_at=event.occurred_at,
                 recorded_at=event.recorded_at,
+                recorded_by=writer(event),
                 corrected=str(event.event_id) in corrected,
                 data=event.data,
-                status=commitment_status(prefix, event.occurred_at, known_at, linked, parties),
+                status=status,
             )
         )
+        until = shown[i + 1].occurred_at if i + 1 < len(shown) else None
+        passed = _deadline_passed(status, until, as_of, prefix, known_at, linked, parties)
+        if passed is not None:
+            entries.append(passed)
     return entries
+
+
+def _deadline_passed(
+    status: CommitmentStatus | None,
+    until: datetime | None,
+    as_of: datetime,
+    prefix: Sequence[RecordedEvent],
+    known_at: datetime,
+    linked: Linked | None,
+    parties: Parties,
+) -> TimelineEntry | None:
+    """The moment the due instant passes before the next event (or by as_of), when the clock
+    alone changes the schedule there (R8: overdue from the due instant itself)."""
+    if status is None or status.due_by is None or status.schedule != "not_due":
+        return None
+    due = status.due_by
+    if not (due < until if until is not None else due <= as_of):
+        return None
+    then = commitment_status(prefix, due, known_at, linked, parties)
+    if then is None or then.schedule == status.schedule:
+        return None
+    return TimelineEntry(
+        position=None,
+        event_id=None,
+        type="deadline_passed",
+        occurred_at=due,
+        recorded_at=None,
+        corrected=False,
+        data={},
+        status=then,
+    )

@@ -131,13 +131,34 @@ async def test_replay_prints_the_timeline_with_the_status_after_each_event(dsn: 
     assert code == 0, err
     lines = out.strip().splitlines()
     assert lines[0].startswith("allied-withdrawal as of ")
-    assert len(lines) == 9
-    assert "commitment_made by united-states to taliban" in lines[1]
-    assert lines[1].endswith("-> pending_condition, not_due, due 2021-05-01")
-    assert "deadline_changed" in lines[3] and lines[3].endswith("due 2021-09-11")
-    assert lines[-1].endswith("-> fulfilled, met_on_time, disputed, due 2021-08-31")
+    events = [line for line in lines[1:] if line.startswith("#")]
+    assert len(events) == 8
+    assert "commitment_made by united-states to taliban" in events[0]
+    assert "[written by united-states]" in events[0]
+    assert events[0].endswith("-> pending_condition, not_due, due 2021-05-01")
+    assert "deadline_changed" in events[2] and events[2].endswith("due 2021-09-11")
+    assert events[-1].endswith("-> fulfilled, met_on_time, disputed, due 2021-08-31")
+    # Each event's note and source follow it, indented.
+    assert lines[2].strip().startswith("source: Seed article")
+    assert any(line.strip().startswith("note: The Taliban say") for line in lines)
     code, out, _ = await pledger(dsn, "replay", "allied-withdrawal", "--as-of", "2021-03-01")
-    assert code == 0 and len(out.strip().splitlines()) == 3
+    assert code == 0 and len([ln for ln in out.splitlines() if ln.startswith("#")]) == 2
+
+
+async def test_replay_shows_a_deadline_passing_and_refuses_an_empty_known_at(
+    dsn: str, tmp_path: Path
+) -> None:
+    scenario = json.loads(SCENARIO.read_text(encoding="utf-8"))
+    scenario["events"] = [e for e in scenario["events"] if e["type"] != "deadline_changed"]
+    assert (await pledger(dsn, "import", "--quiet", _write(tmp_path, scenario)))[0] == 0
+    code, out, err = await pledger(dsn, "replay", "allied-withdrawal", "--as-of", "2021-06-01")
+    assert code == 0, err
+    clock = [line for line in out.splitlines() if line.startswith("(clock)")]
+    assert len(clock) == 1 and "2021-05-01T23:59Z" in clock[0]
+    assert "deadline_passed" in clock[0] and "overdue" in clock[0]
+    code, out, err = await pledger(dsn, "replay", "allied-withdrawal", "--known-at", "2000-01-01")
+    assert code == 1 and out == ""
+    assert "nothing of commitment 'allied-withdrawal' was known at 2000-01-01" in err
 
 
 async def test_replay_of_an_unknown_commitment_fails_in_one_line(dsn: str) -> None:

@@ -214,3 +214,43 @@ def test_references_of_evidence_and_agreements() -> None:
     assert [r.field for r in references(parse_body(AGREEMENT, agreement))] == ["parties.0"]
     withdrawn = {"type": "withdrawn", "occurred_at": "2021-01-01", "source": SOURCE}
     assert references(parse_body(EVIDENCE, withdrawn)) == []
+
+
+def test_an_event_later_than_its_recording_is_refused_past_the_clock_skew() -> None:
+    ledger = Ledger("c1")
+    ledger.make(made_at="2020-01-01")
+    body = {"type": "withdrawn", "occurred_at": "2024-01-01T12:04:00Z"}
+    ledger.post(body, recorded_at="2024-01-01T12:00:00Z")  # within the skew
+    ahead = {"type": "withdrawn", "occurred_at": "2024-01-01T12:06:00Z"}
+    with pytest.raises(ValidationFailed) as caught:
+        ledger.post(ahead, recorded_at="2024-01-01T12:00:00Z")
+    assert caught.value.field == "occurred_at" and "later than" in caught.value.detail
+    agreement = {"id": "a", "title": "A", "parties": ["p", "q"], "signed_at": "2024-01-02"}
+    with pytest.raises(ValidationFailed) as caught:
+        record_agreement([], parse_body(AGREEMENT, agreement), now=NOW)
+    assert caught.value.field == "signed_at"
+
+
+@pytest.mark.parametrize(
+    ("verdict", "value", "refused"),
+    [("fulfilled", 99, True), ("fulfilled", 100, False), ("breached", 99, False)],
+)
+def test_a_fulfilment_whose_own_measure_value_fails_the_measure_is_refused(
+    verdict: str, value: int, refused: bool
+) -> None:
+    ledger = Ledger("c1")
+    ledger.make(made_at="2020-01-01", measure={"target": 100, "unit": "troops", "comparator": ">="})
+    body = {
+        "type": "assessment_recorded",
+        "assessor": "un",
+        "verdict": verdict,
+        "strength": "verified",
+        "occurred_at": "2020-03-01",
+        "measure_value": value,
+    }
+    if not refused:
+        ledger.post(body)
+        return
+    with pytest.raises(ValidationFailed) as caught:
+        ledger.post(body)
+    assert caught.value.field == "measure_value" and "does not meet" in caught.value.detail

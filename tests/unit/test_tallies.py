@@ -85,15 +85,17 @@ def test_timeline_lists_events_by_valid_time_with_the_status_after_each() -> Non
         "commitment_made",
         "assessment_recorded",
         "assessment_recorded",
+        "deadline_passed",  # the clock alone: due 1 May, nothing happened until June
         "withdrawn",
     ]
     assert [e.status.verdict for e in entries if e.status] == [
         "not_assessed",
         "in_progress",
         "in_progress",
+        "in_progress",
         "withdrawn",
     ]
-    assert [e.status.disputed for e in entries if e.status] == [False, False, True, True]
+    assert [e.status.disputed for e in entries if e.status] == [False, False, True, True, True]
 
 
 def test_timeline_marks_corrected_events_and_leaves_the_status_unchanged_by_them() -> None:
@@ -121,4 +123,23 @@ def test_timeline_stops_at_as_of_and_judges_each_step_at_its_own_time() -> None:
     ledger.assess("a", "stalled", "reported", "2021-06-01")
     ledger.assess("a", "fulfilled", "reported", "2021-09-01")
     entries = timeline(ledger.events, end("2021-08-01"), end(FAR))
-    assert [e.status.schedule for e in entries if e.status] == ["not_due", "overdue"]
+    assert [e.status.schedule for e in entries if e.status] == ["not_due", "overdue", "overdue"]
+    passed = entries[1]
+    assert (passed.type, passed.position, passed.recorded_at) == ("deadline_passed", None, None)
+    assert passed.occurred_at == end("2021-05-01")
+
+
+def test_timeline_shows_no_deadline_passing_before_as_of_or_once_met() -> None:
+    ledger = Ledger()
+    ledger.make(due_by="2021-05-01")
+    ledger.assess("a", "fulfilled", "reported", "2021-04-01")
+    assert "deadline_passed" not in [e.type for e in timeline(ledger.events, end(FAR), end(FAR))]
+    early = Ledger()
+    early.make(due_by="2021-05-01")
+    assert [e.type for e in timeline(early.events, end("2021-04-30"), end(FAR))] == [
+        "commitment_made"
+    ]
+    assert [e.type for e in timeline(early.events, end("2021-05-01"), end(FAR))] == [
+        "commitment_made",
+        "deadline_passed",
+    ]

@@ -89,7 +89,7 @@ def write_over_http(base: str) -> None:
             "source": SOURCE,
         })  # fmt: skip
         http(base, "POST", f"/v1/commitments/{commitment}/events", {
-            "type": "assessment_recorded", "assessor": f"lc-b-{tag}", "verdict": "fulfilled",
+            "type": "assessment_recorded", "assessor": f"lc-b-{tag}", "verdict": "in_progress",
             "strength": "reported", "occurred_at": "2021-02-01", "measure_value": -target,
             "source": SOURCE,
         })  # fmt: skip

@@ -136,8 +136,10 @@ async def test_replay_prints_the_timeline_with_the_status_after_each_event(dsn: 
     assert "commitment_made by united-states to taliban" in events[0]
     assert "[written by united-states]" in events[0]
     assert events[0].endswith("-> pending_condition, not_due, due 2021-05-01")
-    assert "deadline_changed" in events[2] and events[2].endswith("due 2021-09-11")
-    assert events[-1].endswith("-> fulfilled, met_on_time, disputed, due 2021-08-31")
+    # The United States' own deadline change is a request: 1 May stays the deadline (R2).
+    assert "deadline_changed" in events[2] and "[written by united-states]" in events[2]
+    assert events[2].endswith("due 2021-05-01")
+    assert events[-1].endswith("-> fulfilled, met_late, disputed, due 2021-05-01")
     # Each event's note and source follow it, indented.
     assert lines[2].strip().startswith("source: Seed article")
     assert any(line.strip().startswith("note: The Taliban say") for line in lines)

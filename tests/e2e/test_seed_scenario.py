@@ -84,9 +84,10 @@ WITHDRAWAL = [
     ("2021-02-01", "K2", "pending_condition", "not_due", False, "2021-05-01"),
     ("2021-02-19", "K2", "in_progress", "not_due", False, "2021-05-01"),
     ("2021-05-02", "K1", "in_progress", "overdue", False, "2021-05-01"),
-    ("2021-05-02", "K2", "in_progress", "not_due", True, "2021-09-11"),
-    ("2021-08-30", "K2", "in_progress", "not_due", True, "2021-08-31"),
-    ("2021-09-01", "K2", "fulfilled", "met_on_time", True, "2021-08-31"),
+    # The United States' own deadline changes are requests the Taliban never agreed to (R2).
+    ("2021-05-02", "K2", "in_progress", "overdue", True, "2021-05-01"),
+    ("2021-08-30", "K2", "in_progress", "overdue", True, "2021-05-01"),
+    ("2021-09-01", "K2", "fulfilled", "met_late", True, "2021-05-01"),
 ]
 
 
@@ -173,7 +174,7 @@ async def test_a_correction_acts_from_when_it_is_recorded(client: Any, seeded: S
     assert after["verdict"] == "pending_condition"
     assert (await status(client, cid, as_of="2021-02-19", known_at=seeded.k2)) == before
     now = await status(client, cid)
-    assert (now["verdict"], now["schedule"]) == ("fulfilled", "met_on_time")
+    assert (now["verdict"], now["schedule"]) == ("fulfilled", "met_late")
 
 
 async def head(seeded: Seeded) -> str:
@@ -189,7 +190,7 @@ async def test_lists_from_the_read_tables_agree_with_the_fold(client: Any, seede
         {"promisee": "united-states"},
         {"agreement": "doha-2020"},
         {"verdict": "breached"},
-        {"schedule": "met_on_time"},
+        {"schedule": "met_late"},
         {},
     ):
         current = await get(client, "/v1/commitments", min_position=position, **filters)
@@ -255,7 +256,7 @@ async def test_party_compliance_as_of_and_now(client: Any, seeded: Seeded) -> No
     }
     us = await get(client, "/v1/parties/united-states/compliance", min_position=await head(seeded))
     assert (us["verdicts"]["fulfilled"], us["kept_ratio"]) == (2, 1.0)
-    assert us["schedules"]["met_on_time"] == 1
+    assert us["schedules"]["met_late"] == 1
     early = await get(client, "/v1/parties/united-states/compliance", as_of="2020-03-01")
     assert early["total"] == 1 and early["kept_ratio"] is None
 

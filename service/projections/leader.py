@@ -17,6 +17,7 @@ from typing import Any
 from service.projections.projector import Clock, Projector, utc_now
 from service.projections.streams import CACHE_BYTES
 from service.store.database import create_pool
+from service.store.leadership import lead_forever, wait_for_lock
 from service.store.ports import EventStore
 
 log = logging.getLogger(__name__)
@@ -53,21 +54,7 @@ class ProjectorRunner:
 
     async def run(self) -> None:
         """Forever; database outages and a lost lock session are logged, then retried."""
-        delay = self.poll_interval
-        while True:
-            try:
-                await self._session()
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:  # noqa: BLE001 - a long-running loop: log, back off, retry
-                if self.leading.is_set():
-                    delay = self.poll_interval  # it was working: retry soon
-                log.warning("projector session ended (%s: %s); retrying in %.1fs",
-                            type(e).__name__, e, delay)  # fmt: skip
-            finally:
-                self.leading.clear()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
+        await lead_forever("projector", self._session, self.leading, self.poll_interval)
 
     async def _session(self) -> None:
         pool = await create_pool(self.dsn, role=self.role, min_size=1, max_size=1, timeout=10)
@@ -91,8 +78,4 @@ class ProjectorRunner:
             pool.terminate()  # ends the session, and with it the lock, at once
 
     async def _wait_for_lock(self, conn: Any) -> None:
-        """Poll rather than block: a blocked call would hide a dead server until TCP notices."""
-        while True:  # the state is the server's: no local event could announce it
-            if await conn.fetchval("SELECT pg_try_advisory_lock($1)", PROJECTOR_LOCK):
-                return
-            await asyncio.sleep(self.poll_interval)
+        await wait_for_lock(conn, PROJECTOR_LOCK, self.poll_interval)

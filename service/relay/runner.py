@@ -18,6 +18,7 @@ import nats
 
 from service.relay.jetstream import JetStreamLog, StreamMismatch, Tail
 from service.store.database import create_pool
+from service.store.leadership import lead_forever, wait_for_lock
 from service.store.ports import EventStore
 
 log = logging.getLogger(__name__)
@@ -51,21 +52,7 @@ class RelayRunner:
 
     async def run(self) -> None:
         """Forever; outages of PostgreSQL or NATS are logged, then retried with backoff."""
-        delay = self.options.poll_interval
-        while True:
-            try:
-                await self._session()
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:  # noqa: BLE001 - a long-running loop: log, back off, retry
-                if self.leading.is_set():
-                    delay = self.options.poll_interval  # it was working: retry soon
-                log.warning("relay session ended (%s: %s); retrying in %.1fs",
-                            type(e).__name__, e, delay)  # fmt: skip
-            finally:
-                self.leading.clear()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
+        await lead_forever("relay", self._session, self.leading, self.options.poll_interval)
 
     async def _session(self) -> None:
         opts = self.options
@@ -95,11 +82,7 @@ class RelayRunner:
             pool.terminate()  # ends the session, and with it the lock, at once
 
     async def _wait_for_lock(self, conn: Any) -> None:
-        """Poll rather than block: a blocked call would hide a dead server until TCP notices."""
-        while True:  # the state is the server's: no local event could announce it
-            if await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
-                return
-            await asyncio.sleep(self.options.poll_interval)
+        await wait_for_lock(conn, RELAY_LOCK, self.options.poll_interval)
 
     async def _relay(self, conn: Any, target: JetStreamLog) -> None:
         tail = await target.tail()

@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 
 from service.store.database import create_pool
+from service.store.leadership import lead_forever, wait_for_lock
 from service.webhooks import outbox
 from service.webhooks.deliverer import Clock, Deliverer, utc_now
 from service.webhooks.policy import RetryPolicy
@@ -54,24 +55,7 @@ class DelivererRunner:
 
     async def run(self) -> None:
         """Forever; database outages and a lost lock session are logged, then retried."""
-        delay = self.poll_interval
-        while True:
-            try:
-                await self._session()
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:  # noqa: BLE001 - a long-running loop: log, back off, retry
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise  # a clean-up failed while we were being cancelled: still cancelled
-                if self.leading.is_set():
-                    delay = self.poll_interval
-                log.warning("deliverer session ended (%s: %s); retrying in %.1fs",
-                            type(e).__name__, e, delay)  # fmt: skip
-            finally:
-                self.leading.clear()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
+        await lead_forever("deliverer", self._session, self.leading, self.poll_interval)
 
     async def _session(self) -> None:
         size = 1 + min(self.concurrency, 4)  # the leader's connection and the attempts' writes
@@ -91,11 +75,7 @@ class DelivererRunner:
             pool.terminate()  # ends the session, and with it the lock, at once
 
     async def _wait_for_lock(self, conn: Any) -> None:
-        """Poll rather than block: a blocked call would hide a dead server until TCP notices."""
-        while True:  # the state is the server's: no local event could announce it
-            if await conn.fetchval("SELECT pg_try_advisory_lock($1)", DELIVERER_LOCK):
-                return
-            await asyncio.sleep(self.poll_interval)
+        await wait_for_lock(conn, DELIVERER_LOCK, self.poll_interval)
 
     async def _deliver(self, conn: Any, deliverer: Deliverer) -> None:
         """Tick whenever deliveries are queued (NOTIFY), an attempt ends, or work falls due."""
